@@ -1,0 +1,148 @@
+"""Clean stage on the parsed page: strip ads and chrome, rewrite lazy images, make links absolute.
+
+Works on Lexbor nodes in place. Removal always goes in reverse document order, so a node is never touched
+after one of its ancestors has been freed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..urls import absolute_url
+
+__all__ = [
+    "AFFILIATE_RANGE",
+    "absolutize",
+    "remove_all",
+    "remove_comments",
+    "rewrite_lazy_images",
+    "strip_affiliate_ranges",
+    "strip_chaff",
+]
+
+# techidaily pastes banner blocks between these comments; they can open inside a <li> or <p> and close
+# outside it, so they are cut from the markup before the tree is built (MARKUP.md §5 trap 5).
+AFFILIATE_RANGE = re.compile(
+    r"<!--\s*affiliate\s+ads\s+begin\s*-->.*?<!--\s*affiliate\s+ads\s+end\s*-->", re.I | re.S
+)
+# Attributes that hold the real image behind a lazy-loading placeholder, most specific first.
+_LAZY_ATTRS = (
+    "data-lazy-src",
+    "data-src",
+    "data-original",
+    "data-original-mos",
+    "data-img-url",
+    "data-lazy",
+    "data-url",
+)
+_LAZY_SRCSET = ("data-lazy-srcset", "data-srcset")
+_PLACEHOLDER = re.compile(
+    r"^(?:data:|about:blank)|loading\.(?:svg|gif)|lazy[-_]?load|placeholder|blank\.gif"
+    r"|spacer\.gif|pixel\.gif|grey\.gif|transparent\.(?:png|gif)",
+    re.I,
+)
+
+
+def strip_affiliate_ranges(html: str) -> tuple[str, int]:
+    """Cut every ``<!-- affiliate ads begin -->…<!-- affiliate ads end -->`` range from raw markup."""
+    if "affiliate" not in html:
+        return html, 0
+    return AFFILIATE_RANGE.subn("", html)
+
+
+def remove_all(nodes: list[Any]) -> int:
+    """Decompose ``nodes`` (a document-ordered css() result), descendants before ancestors."""
+    seen: set[int] = set()
+    count = 0
+    for node in reversed(nodes):
+        key = node.mem_id
+        if key in seen:
+            continue
+        seen.add(key)
+        node.decompose()
+        count += 1
+    return count
+
+
+def strip_chaff(
+    root: Any, ad_groups: tuple[Any, ...], ad_selector: str, chrome_selector: str, extra_selector: str = ""
+) -> list[str]:
+    """Remove ads, chrome and ``extra_selector`` matches below ``root``; return the ad networks seen.
+
+    Two queries in all (a Lexbor call costs more than its matching); only the few ad nodes found are
+    classified by network.
+    """
+    networks: list[str] = []
+    if ad_selector:
+        ads = root.css(ad_selector)
+        for node in ads:
+            network = next((g.network for g in ad_groups if node.css_matches(g.selector)), None)
+            if network and network not in networks:
+                networks.append(network)
+        remove_all(ads)
+    selector = ", ".join(s for s in (chrome_selector, extra_selector) if s)
+    if selector:
+        remove_all(root.css(selector))
+    return networks
+
+
+def remove_comments(root: Any) -> None:
+    """Drop HTML comments below ``root`` (the converter would otherwise have to skip them)."""
+    comments = [node for node in root.traverse(include_text=True) if node.is_comment_node]
+    for node in reversed(comments):
+        node.decompose()
+
+
+def _real_source(img: Any) -> str | None:
+    attrs = img.attributes
+    for name in _LAZY_ATTRS:
+        value = attrs.get(name)
+        if value and not _PLACEHOLDER.search(value):
+            return str(value)
+    for name in _LAZY_SRCSET:
+        value = attrs.get(name)
+        if value:
+            return str(value).split(",")[0].strip().split(" ")[0]
+    return None
+
+
+def rewrite_lazy_images(root: Any) -> None:
+    """Put the real image into ``src`` (data-src, data-lazy-src, …) and resolve ``<noscript>`` twins.
+
+    A ``<noscript><img></noscript>`` right after a lazy image is the same picture and is dropped; a lone
+    one is unwrapped so its image is kept.
+    """
+    for img in root.css("img"):
+        real = _real_source(img)
+        if real:
+            img.attrs["src"] = real
+    noscripts = root.css("noscript")
+    for ns in reversed(noscripts):
+        prev = ns.prev
+        while prev is not None and prev.tag == "-text" and not (prev.text_content or "").strip():
+            prev = prev.prev
+        if prev is not None and prev.tag == "img":
+            ns.decompose()
+        elif ns.css_first("img") is not None:
+            ns.unwrap()
+        else:
+            ns.decompose()
+
+
+def absolutize(root: Any, base_url: str) -> None:
+    """Resolve ``a[href]`` and ``img[src]`` against the page URL; drop images with no usable source."""
+    for a in root.css("a[href]"):
+        href = a.attributes.get("href")
+        resolved = absolute_url(href, base_url)
+        if resolved is None:
+            del a.attrs["href"]
+        elif resolved != href:
+            a.attrs["href"] = resolved
+    for img in root.css("img"):
+        src = img.attributes.get("src")
+        resolved = absolute_url(src, base_url)
+        if resolved is None or _PLACEHOLDER.search(resolved):
+            img.decompose()
+        elif resolved != src:
+            img.attrs["src"] = resolved

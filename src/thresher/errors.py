@@ -1,0 +1,37 @@
+"""thresher's exceptions: one tree, so callers can catch everything with ``ThresherError``.
+
+::
+
+    ThresherError
+    ├── InputError          bad input from the user: missing file, directory, unreadable path
+    │   └── NotHTML         bytes or text that are not an HTML document (empty, binary, plain text)
+    ├── PostError           a Markdown post whose front matter cannot be parsed
+    └── ConfigError         a configuration or site-profile file that is invalid
+
+Third-party exceptions (OSError, yaml, sqlite3, httpx) are translated at the boundary with
+``raise ... from exc``; nothing else escapes the library.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "InputError", "NotHTML", "PostError", "ThresherError"]
+
+
+class ThresherError(Exception):
+    """Base class of every error thresher raises on purpose."""
+
+
+class InputError(ThresherError):
+    """The input given by the user cannot be used (missing, a directory, unreadable)."""
+
+
+class NotHTML(InputError):
+    """The input is not an HTML document: empty, binary, or text without any markup."""
+
+
+class PostError(ThresherError):
+    """A Markdown post (front matter + body) cannot be parsed."""
+
+
+class ConfigError(ThresherError):
+    """A configuration or site-profile file is invalid."""

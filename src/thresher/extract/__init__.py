@@ -1,0 +1,211 @@
+"""Extract stage: one HTML page in, one :class:`~thresher.models.Article` out.
+
+Pipeline inside :func:`extract`: decode → cut affiliate comment ranges → parse (Lexbor) → detect the site
+profile → metadata → locate the body (profile selectors, else generic scoring) → take "Also read", related
+and promo links out → strip ads and chrome → rewrite lazy images, absolutize → inventory affiliate links →
+Markdown → text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser
+
+from ..clean.dom import absolutize, remove_comments, rewrite_lazy_images, strip_affiliate_ranges, strip_chaff
+from ..markdown import body_to_markdown, markdown_to_text
+from ..models import Article, ArticleKind, content_hash, count_words
+from ..urls import canonicalize, host_of
+from .dates import zone
+from .decode import decode_html, ensure_html
+from .generic import find_main_content
+from .links import take_affiliate_links, take_also_read, take_promos, take_related
+from .metadata import Metadata, read_meta_tags, read_metadata
+from .profiles import GENERIC, Profile, ProfileSet, default_profiles
+
+__all__ = ["extract"]
+
+# Page chrome that a generic page must lose before its body is scored (profiles know their own).
+_STRUCTURAL = (
+    "header, footer, aside, nav, [role='navigation'], [role='banner'], [role='contentinfo'], "
+    "[role='complementary'], #sidebar, .sidebar, #secondary, .widget-area, .widget, .site-header, "
+    ".site-footer, .breadcrumb, .breadcrumbs, #breadcrumbs, .menu, .skip-link, .screen-reader-text"
+)
+_LISTING_PATH = re.compile(
+    r"/(?:tags?|categories|category|archives?|author|topics?|label|search)(?:/|$)|/page/\d+/?$|^/?$", re.I
+)
+_WS = re.compile(r"\s+")
+_MIN_ARTICLE_WORDS = 80
+
+
+def extract(
+    html: str | bytes, url: str = "", *, profiles: ProfileSet | None = None, profile: str | None = None
+) -> Article:
+    """Extract the article of one HTML page.
+
+    Args:
+        html: the page, as text or as the bytes served (decoded by BOM, ``<meta charset>``, then detection).
+        url: the address the page was served at; links and images are resolved against it. When empty,
+            the page's canonical link is used.
+        profiles: the site profiles to choose from (default: the bundled ones).
+        profile: force a profile by name (e.g. "redefine", "generic") instead of detecting one.
+
+    Returns:
+        The Article. Any HTML, however broken, gives one.
+
+    Raises:
+        NotHTML: the input is not an HTML document (empty, binary, no markup).
+    """
+    text = decode_html(html) if isinstance(html, bytes | bytearray) else str(html)
+    ensure_html(text)
+    text, _ = strip_affiliate_ranges(text)
+    tree = LexborHTMLParser(text)
+    profiles = profiles or default_profiles()
+    return _Extraction(tree, url, profiles, profile).run()
+
+
+class _Extraction:
+    """The state of one page's extraction (kept together so each step stays small)."""
+
+    def __init__(self, tree: Any, url: str, profiles: ProfileSet, forced: str | None) -> None:
+        self.tree = tree
+        self.profiles = profiles
+        self.catalogue = profiles.catalogue
+        self.meta = read_meta_tags(tree)
+        self.profile: Profile = (
+            profiles.get(forced) if forced else profiles.detect(tree, self.meta.first("generator"))
+        )
+        self.url = url
+
+    def run(self) -> Article:
+        tree, profile, catalogue = self.tree, self.profile, self.catalogue
+        root = _first(tree, profile.root) or tree.body or tree.root
+        tz = zone(profile.timezone)
+        md = read_metadata(tree, self.meta, profile, root, self.url, tz)
+        url = self.url or md.canonical or ""
+        canonical = _canonical(url, md.canonical)
+        if not self.url:
+            url = canonical
+
+        related = take_related(tree, tree.body, catalogue, url)
+        body = _first(root, profile.body) if profile.body else None
+        if body is None and root is not tree.body:
+            body = _first(tree, profile.body)
+        used_generic = body is None
+        if body is None:
+            body = self._generic_body()
+        article = Article(
+            url=url,
+            canonical_url=canonical,
+            title=md.title,
+            author=md.author,
+            published=md.published,
+            updated=md.updated,
+            description=md.description,
+            tags=md.tags,
+            categories=md.categories,
+            keywords=md.keywords,
+            thumbnail=md.thumbnail,
+            site_name=md.site_name or (host_of(url) or None),
+            lang=md.lang,
+            related=related,
+            profile=GENERIC.name if used_generic else profile.name,
+        )
+        if body is not None:
+            self._fill_body(article, body, md, url)
+        article.kind = self._kind(md, article, body, url)
+        return article
+
+    def _generic_body(self) -> Any:
+        body = self.tree.body
+        if body is None:
+            return None
+        strip_chaff(
+            body, self.catalogue.ads, self.catalogue.ad_selector, self.catalogue.chrome_selector, _STRUCTURAL
+        )
+        return find_main_content(body)
+
+    def _fill_body(self, article: Article, body: Any, md: Metadata, url: str) -> None:
+        catalogue = self.catalogue
+        article.also_read = take_also_read(body, url)
+        raw_text = body.text(deep=True)
+        if md.description and _is_auto_excerpt(md.description, raw_text):
+            article.description = None
+        article.also_read += take_promos(body, catalogue, url)
+        extra = ", ".join(self.profile.strip)
+        article.ad_networks = strip_chaff(
+            body, catalogue.ads, catalogue.ad_selector, catalogue.chrome_selector, extra
+        )
+        remove_comments(body)
+        rewrite_lazy_images(body)
+        absolutize(body, url)
+        article.affiliate_links = take_affiliate_links(body, catalogue)
+        article.markdown = body_to_markdown(body)
+        article.text = markdown_to_text(article.markdown)
+        article.word_count = count_words(article.text)
+        article.content_hash = content_hash(article.markdown)
+
+    def _kind(self, md: Metadata, article: Article, body: Any, url: str) -> ArticleKind:
+        tree, profile = self.tree, self.profile
+        if _matches(tree, profile.article):
+            return "article"
+        if _matches(tree, profile.listing):
+            return "listing"
+        if _matches(tree, profile.page):
+            return "page"
+        path = _path(url)
+        if _LISTING_PATH.search(path):
+            return "listing"
+        if md.og_type == "article" or md.structured_type:
+            return "article" if body is not None else "page"
+        if len(tree.css("article")) >= 3:
+            return "listing"
+        if (
+            body is not None
+            and article.word_count >= _MIN_ARTICLE_WORDS
+            and (md.published is not None or md.og_type in (None, "article"))
+        ):
+            return "article" if md.og_type != "website" else "page"
+        return "page"
+
+
+def _first(scope: Any, selectors: tuple[str, ...]) -> Any:
+    for selector in selectors:
+        node = scope.css_first(selector)
+        if node is not None:
+            return node
+    return None
+
+
+def _matches(tree: Any, selectors: tuple[str, ...]) -> bool:
+    return any(tree.css_first(s) is not None for s in selectors)
+
+
+def _path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).path or "/"
+    except ValueError:
+        return "/"
+
+
+def _canonical(url: str, declared: str | None) -> str:
+    """The page's canonical URL: its declared one when on the same host, else its own address."""
+    if declared and (not url or host_of(declared) == host_of(url)):
+        return canonicalize(declared)
+    return canonicalize(url) if url else ""
+
+
+_NOSPACE = re.compile(r"\s+")
+
+
+def _is_auto_excerpt(description: str, body_text: str) -> bool:
+    """Hexo's fallback description is the first ~200 characters of the body text (MARKUP.md §1)."""
+    desc = _NOSPACE.sub("", description).rstrip(".…")
+    if len(desc) < 20:
+        return False
+    head = desc[:120]
+    body = _NOSPACE.sub("", body_text[: 4 * len(head) + 400])
+    return body.startswith(head)

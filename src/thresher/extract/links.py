@@ -1,0 +1,191 @@
+"""Links taken out of the body: "Also read" lists, related-post blocks, inline promos, affiliate links."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ..clean.dom import remove_all
+from ..models import AffiliateLink, Link
+from ..urls import absolute_url, host_of
+from .profiles import Catalogue
+
+__all__ = ["take_affiliate_links", "take_also_read", "take_promos", "take_related"]
+
+_WS = re.compile(r"\s+")
+_LEADING_JUNK = re.compile(r"^[\W_]+")
+
+
+def _clean(text: str | None) -> str:
+    return _WS.sub(" ", text or "").strip()
+
+
+def _link_title(a: Any) -> str:
+    """Anchor text, else its title attribute, else an image's alt."""
+    text = _clean(a.text(deep=True))
+    if text:
+        return text
+    title = a.attributes.get("title")
+    if title:
+        return _clean(title)
+    img = a.css_first("img[alt]")
+    return _clean(img.attributes.get("alt")) if img is not None else ""
+
+
+def _links_in(node: Any, base_url: str) -> list[Link]:
+    out: list[Link] = []
+    seen: set[str] = set()
+    for a in node.css("a[href]"):
+        url = absolute_url(a.attributes.get("href"), base_url)
+        if not url or url in seen:
+            continue
+        title = _link_title(a)
+        if title:
+            seen.add(url)
+            out.append(Link(url=url, title=title))
+    return out
+
+
+def take_also_read(body: Any, base_url: str) -> list[Link]:
+    """techidaily's block: ``<p><span class="atpl-alsoreadstyle">Also read:</span></p><div><ul>…</ul></div>``.
+
+    The links are returned in page order; the label paragraph and the list are removed from the body.
+    """
+    links: list[Link] = []
+    doomed: list[Any] = []
+    for label in body.css("span.atpl-alsoreadstyle"):
+        holder = label.parent if label.parent is not None and label.parent.tag == "p" else label
+        following = holder.next
+        while (
+            following is not None
+            and following.tag in ("-text", "-comment")
+            and not (following.tag == "-text" and (following.text_content or "").strip())
+        ):
+            following = following.next
+        if following is not None and following.tag in ("div", "ul", "ol"):
+            links.extend(_links_in(following, base_url))
+            doomed.append(following)
+        doomed.append(holder)
+    _remove_unordered(doomed)
+    return links
+
+
+def _remove_unordered(nodes: list[Any]) -> None:
+    """Remove nodes given in no particular order (none may contain another)."""
+    seen: set[int] = set()
+    for node in nodes:
+        if node.mem_id not in seen:
+            seen.add(node.mem_id)
+            node.decompose()
+
+
+def take_related(
+    tree: Any, body: Any, catalogue: Catalogue, base_url: str, extra_selector: str = ""
+) -> list[Link]:
+    """Related-post blocks (YARPP, Jetpack, CRP, theme lists) anywhere on the page → links; removed from body.
+
+    Only links within the page's own site count (a related block of other sites' links is promotion).
+    Empty JS shells (Jetpack, Taboola) simply yield nothing.
+    """
+    selector = catalogue.related_selector
+    if extra_selector:
+        selector = f"{selector}, {extra_selector}" if selector else extra_selector
+    if not selector:
+        return []
+    site = _site_key(host_of(base_url))
+    links: list[Link] = []
+    seen: set[str] = set()
+    blocks = tree.css(selector)
+    outermost = _outermost(blocks)
+    for block in outermost:
+        for link in _links_in(block, base_url):
+            if link.url not in seen and _site_key(host_of(link.url)) == site:
+                seen.add(link.url)
+                links.append(link)
+    in_body = list(body.css(selector)) if body is not None else []
+    remove_all(in_body)
+    return links
+
+
+def _outermost(nodes: list[Any]) -> list[Any]:
+    """Drop nodes nested inside another node of the list (document order kept)."""
+    ids = {n.mem_id for n in nodes}
+    out = []
+    for node in nodes:
+        parent = node.parent
+        nested = False
+        while parent is not None:
+            if parent.mem_id in ids:
+                nested = True
+                break
+            parent = parent.parent
+        if not nested:
+            out.append(node)
+    return out
+
+
+def _site_key(host: str) -> str:
+    """The registrable-ish part of a host (``www.`` and one subdomain level ignored)."""
+    labels = host.split(".")
+    return ".".join(labels[-2:]) if len(labels) >= 2 else host
+
+
+def take_promos(body: Any, catalogue: Catalogue, base_url: str) -> list[Link]:
+    """Inline promo lines ("Also read: …", "Read more: …", "See also: …", "Related: …") → links, removed.
+
+    A line qualifies when its text starts with a catalogued prefix, it holds 1 to ``promo_max_links`` links,
+    and little text besides the prefix and the link texts. Wikipedia-style "See also" sections (a heading
+    followed by a list) are article content and are kept.
+    """
+    prefixes = catalogue.promo_prefixes
+    links: list[Link] = []
+    doomed: list[Any] = []
+    for block in body.css("p, div, aside"):
+        if block.css_first("p, div, aside, ul, ol, table, h1, h2, h3, h4, h5, h6") is not None:
+            continue
+        text = _clean(block.text(deep=True))
+        if not text or len(text) > 300:
+            continue
+        lowered = _LEADING_JUNK.sub("", text.lower())
+        prefix = next((p for p in prefixes if lowered.startswith(p)), None)
+        if prefix is None:
+            continue
+        anchors = block.css("a[href]")
+        if not 1 <= len(anchors) <= catalogue.promo_max_links:
+            continue
+        link_chars = sum(len(_clean(a.text(deep=True))) for a in anchors)
+        extra = len(lowered) - len(prefix) - link_chars
+        if extra > catalogue.promo_max_extra:
+            continue
+        found = _links_in(block, base_url)
+        if found:
+            links.extend(found)
+            doomed.append(block)
+    remove_all(doomed)
+    return links
+
+
+def take_affiliate_links(body: Any, catalogue: Catalogue) -> list[AffiliateLink]:
+    """Inventory monetised links in the body and unwrap them, so their text stays and the link goes."""
+    found: list[AffiliateLink] = []
+    needles = catalogue.affiliate_needles
+    for a in body.css("a[href]"):
+        href = a.attributes.get("href") or ""
+        lowered = href.lower()
+        if not any(n in lowered for n in needles):
+            continue
+        try:
+            parts = urlsplit(href)
+        except ValueError:
+            continue
+        host = (parts.hostname or "").lower()
+        if not host:
+            continue
+        keys = frozenset(k.lower() for k, _ in parse_qsl(parts.query, keep_blank_values=True))
+        network = catalogue.affiliate_network(host, keys)
+        if network is None:
+            continue
+        found.append(AffiliateLink(url=href, text=_clean(a.text(deep=True)), network=network))
+        a.unwrap()
+    return found

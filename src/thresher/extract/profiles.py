@@ -1,0 +1,265 @@
+"""Site profiles: per-template selectors kept as data (``thresher/sites/*.toml``), and their detection."""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+__all__ = ["AdGroup", "Catalogue", "Profile", "ProfileSet", "default_profiles"]
+
+_ARTICLE_FIELDS = (
+    "root",
+    "title",
+    "body",
+    "author",
+    "published",
+    "updated",
+    "tags",
+    "categories",
+    "thumbnail",
+    "strip",
+)
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class Profile:
+    """Selectors for one template family; every selector list is tried in order, first match wins."""
+
+    name: str
+    family: str = ""
+    description: str = ""
+    timezone: str = "UTC"
+    generator: re.Pattern[str] | None = None
+    detect: tuple[str, ...] = ()
+    root: tuple[str, ...] = ()
+    title: tuple[str, ...] = ()
+    body: tuple[str, ...] = ()
+    author: tuple[str, ...] = ()
+    published: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    thumbnail: tuple[str, ...] = ()
+    strip: tuple[str, ...] = ()
+    listing: tuple[str, ...] = ()
+    page: tuple[str, ...] = ()
+    article: tuple[str, ...] = ()
+
+    @property
+    def detect_selector(self) -> str:
+        """The fingerprint selectors joined into one query."""
+        return ", ".join(self.detect)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "<profile>") -> Profile:
+        """Build a profile from its TOML table; raises ConfigError on a malformed one."""
+        try:
+            name = str(data["name"])
+            detect = data.get("detect", {})
+            art = data.get("article", {})
+            kinds = data.get("kinds", {})
+            generator = detect.get("generator")
+            values: dict[str, Any] = {k: _tuple(art.get(k), source, k) for k in _ARTICLE_FIELDS}
+            return cls(
+                name=name,
+                family=str(data.get("family", "")),
+                description=str(data.get("description", "")),
+                timezone=str(data.get("timezone", "UTC")),
+                generator=re.compile(generator, re.I) if generator else None,
+                detect=_tuple(detect.get("selectors"), source, "detect.selectors"),
+                listing=_tuple(kinds.get("listing"), source, "kinds.listing"),
+                page=_tuple(kinds.get("page"), source, "kinds.page"),
+                article=_tuple(kinds.get("article"), source, "kinds.article"),
+                **values,
+            )
+        except (KeyError, TypeError, re.error) as exc:
+            raise ConfigError(f"{source}: invalid profile ({exc})") from exc
+
+
+def _tuple(value: Any, source: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{source}: {key} must be a list of CSS selectors")
+
+
+GENERIC = Profile(name="generic", description="No known template: text/link-density scoring")
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class AdGroup:
+    """One ad network's markers."""
+
+    network: str
+    selector: str
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class AffiliateRule:
+    """Hosts (and optionally a required query parameter) that mark a monetised link."""
+
+    network: str
+    hosts: tuple[str, ...]
+    exact_host: bool = False
+    query: tuple[str, ...] = ()
+
+    def matches(self, host: str, query_keys: frozenset[str]) -> bool:
+        """True when a link to ``host`` with these query keys belongs to this network."""
+        hit = any(_host_matches(host, pattern, self.exact_host) for pattern in self.hosts)
+        return hit and (not self.query or any(q in query_keys for q in self.query))
+
+
+def _host_matches(host: str, pattern: str, exact: bool) -> bool:
+    """``amazon.`` matches any amazon TLD, ``.pxf.io`` any subdomain, ``shareasale.com`` itself or below."""
+    if exact:
+        return host == pattern
+    if pattern.endswith("."):
+        return host.startswith(pattern) or f".{pattern}" in host
+    if pattern.startswith("."):
+        return host.endswith(pattern) or host == pattern[1:]
+    if "/" in pattern:
+        return False
+    return host == pattern or host.endswith(f".{pattern}")
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class Catalogue:
+    """The chaff catalogue (``sites/chaff.toml``) with selectors pre-joined for one-pass matching."""
+
+    ads: tuple[AdGroup, ...]
+    ad_selector: str
+    chrome_selector: str
+    related: tuple[tuple[str, str], ...]  # (source, joined selector)
+    related_selector: str
+    promo_prefixes: tuple[str, ...]
+    promo_max_links: int
+    promo_max_extra: int
+    affiliates: tuple[AffiliateRule, ...] = field(default=())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "chaff.toml") -> Catalogue:
+        """Build the catalogue from its TOML document."""
+        try:
+            ads = tuple(
+                AdGroup(network=str(g["network"]), selector=", ".join(_tuple(g["selectors"], source, "ads")))
+                for g in data.get("ads", [])
+            )
+            related = tuple(
+                (str(g["source"]), ", ".join(_tuple(g["selectors"], source, "related")))
+                for g in data.get("related", [])
+            )
+            promo = data.get("promo", {})
+            affiliates = tuple(
+                AffiliateRule(
+                    network=str(a["network"]),
+                    hosts=_tuple(a["hosts"], source, "affiliate.hosts"),
+                    exact_host=bool(a.get("exact_host", False)),
+                    query=_tuple(a.get("query"), source, "affiliate.query"),
+                )
+                for a in data.get("affiliate", [])
+            )
+            return cls(
+                ads=ads,
+                ad_selector=", ".join(g.selector for g in ads),
+                chrome_selector=", ".join(_tuple(data.get("chrome", {}).get("selectors"), source, "chrome")),
+                related=related,
+                related_selector=", ".join(sel for _, sel in related),
+                promo_prefixes=tuple(
+                    p.lower() for p in _tuple(promo.get("prefixes"), source, "promo.prefixes")
+                ),
+                promo_max_links=int(promo.get("max_links", 3)),
+                promo_max_extra=int(promo.get("max_extra_chars", 40)),
+                affiliates=affiliates,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{source}: invalid catalogue ({exc})") from exc
+
+    def affiliate_network(self, host: str, query_keys: frozenset[str]) -> str | None:
+        """The affiliate network a link belongs to, or None."""
+        for rule in self.affiliates:
+            if rule.matches(host, query_keys):
+                return rule.network
+        return None
+
+    @property
+    def affiliate_needles(self) -> tuple[str, ...]:
+        """Host fragments that every affiliate link contains one of."""
+        return tuple({h.strip(".") for rule in self.affiliates for h in rule.hosts})
+
+
+@dataclass(slots=True, frozen=True)
+class ProfileSet:
+    """All known profiles plus the chaff catalogue; chooses a profile for a parsed page."""
+
+    profiles: tuple[Profile, ...]
+    catalogue: Catalogue
+
+    @classmethod
+    def load(cls, extra_dirs: tuple[Path, ...] = ()) -> ProfileSet:
+        """The bundled profiles, then any ``*.toml`` profiles in ``extra_dirs`` (same name replaces)."""
+        package = resources.files("thresher") / "sites"
+        by_name: dict[str, Profile] = {}
+        catalogue: Catalogue | None = None
+        entries: list[tuple[str, str]] = []
+        for entry in sorted(package.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".toml"):
+                entries.append((entry.name, entry.read_text(encoding="utf-8")))
+        for folder in extra_dirs:
+            for path in sorted(folder.glob("*.toml")):
+                entries.append((str(path), path.read_text(encoding="utf-8")))
+        for name, text in entries:
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{name}: {exc}") from exc
+            if name.endswith("chaff.toml"):
+                catalogue = Catalogue.from_dict(data, name)
+            else:
+                profile = Profile.from_dict(data, name)
+                by_name[profile.name] = profile
+        if catalogue is None:
+            raise ConfigError("the chaff catalogue (sites/chaff.toml) is missing")
+        return cls(tuple(by_name.values()), catalogue)
+
+    def get(self, name: str) -> Profile:
+        """The profile called ``name`` ("generic" for the fallback)."""
+        if name == GENERIC.name:
+            return GENERIC
+        for profile in self.profiles:
+            if profile.name == name:
+                return profile
+        raise ConfigError(f"unknown site profile {name!r}")
+
+    def detect(self, tree: Any, generator: str | None) -> Profile:
+        """The best-matching profile: generator meta (+1) and fingerprint matches (+2 each, at most 3).
+
+        Profiles whose generator pattern contradicts the page's generator meta are not considered.
+        """
+        best, best_score = GENERIC, 1
+        for profile in self.profiles:
+            score = 0
+            if generator and profile.generator:
+                if not profile.generator.search(generator):
+                    continue
+                score = 1
+            if profile.detect_selector:
+                score += 2 * min(3, len(tree.css(profile.detect_selector)))
+            if score > best_score:
+                best, best_score = profile, score
+        return best
+
+
+@functools.cache
+def default_profiles() -> ProfileSet:
+    """The bundled profiles and catalogue, parsed once per process."""
+    return ProfileSet.load()

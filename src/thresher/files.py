@@ -1,0 +1,84 @@
+"""Reading user-given files (plain or gzip, or stdin) and writing files atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import os
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+
+from .errors import InputError
+
+__all__ = ["MAX_INPUT_BYTES", "atomic_write", "read_input"]
+
+# Larger inputs are refused rather than parsed: no real article page comes near this.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+
+def read_input(path: str | Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of ``path`` (``-`` for stdin), gunzipped when it is gzip data; at most ``limit`` bytes.
+
+    Raises:
+        InputError: missing, a directory, unreadable, corrupt gzip, or larger than ``limit``.
+    """
+    name = str(path)
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            p = Path(name)
+            if p.is_dir():
+                raise InputError(f"{name} is a directory, not a file")
+            if not p.exists():
+                raise InputError(f"{name}: no such file")
+            with p.open("rb") as fh:
+                data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from exc
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(name, data, limit)
+    if len(data) > limit:
+        raise InputError(f"{name} is larger than {limit // (1024 * 1024)} MB")
+    return data
+
+
+def _gunzip(name: str, data: bytes, limit: int) -> bytes:
+    """Decompress with a cap, so a gzip bomb is refused instead of filling memory."""
+    out = bytearray()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+            while chunk := gz.read(1024 * 1024):
+                out += chunk
+                if len(out) > limit:
+                    raise InputError(f"{name} decompresses to more than {limit // (1024 * 1024)} MB")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{name}: not a valid gzip file ({exc})") from exc
+    return bytes(out)
+
+
+def atomic_write(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file in the same folder and a rename: never a half file."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,86 @@
+"""Markdown → plain text, for the ``text`` field, search indexing and word counts.
+
+Regex-based on purpose: the Markdown it reads is thresher's own output (a known, regular subset of
+CommonMark), and it has to run on every page of a crawl and every file of a reindex.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["markdown_to_text"]
+
+_IMAGE = re.compile(
+    r"!\[((?:[^\]\\\n]|\\.)*)\]\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"\n]*\")?\)"
+)
+_LINK = re.compile(
+    r"\[((?:[^\]\\\n]|\\.)*)\]\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"\n]*\")?\)"
+)
+_AUTOLINK = re.compile(r"<((?:https?|ftp)://[^>\s]+)>")
+# Inline markup left after links: escapes (kept as their character), emphasis/strike runs, code backticks.
+# thresher's Markdown writes emphasis with `*` only and escapes literal `_`, so `_` is left alone.
+_INLINE = re.compile(r"\\([!-/:-@\[-`{-~])|\*+|~~|`+")
+_ORDERED = re.compile(r"\d{1,9}[.)](?:[ \t]+|$)")
+_TABLE_RULE = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?$")
+_THEMATIC = re.compile(r"^(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}|=+)$")
+_PIPE = re.compile(r"(?<!\\)\|")
+_SPACES = re.compile(r"[ \t]{2,}")
+_BLOCK_START = frozenset("#>-*+|0123456789`~= \t_")
+
+
+def _inline(match: re.Match[str]) -> str:
+    return match.group(1) or ""
+
+
+def markdown_to_text(markdown: str) -> str:
+    """The readable text of a Markdown body: markup removed, image alt texts dropped, blocks kept apart.
+
+    Line-oriented with a fast path for plain paragraph lines: it runs on every extracted page.
+    """
+    if not markdown:
+        return ""
+    text = _IMAGE.sub("", markdown) if "![" in markdown else markdown
+    text = _LINK.sub(r"\1", text) if "](" in text else text
+    text = _AUTOLINK.sub(r"\1", text)
+    out: list[str] = []
+    fence = ""
+    for line in text.split("\n"):
+        if fence:
+            if line.lstrip().startswith(fence):
+                fence = ""
+            else:
+                out.append(line)
+            continue
+        if not line or line[0] not in _BLOCK_START:
+            out.append(line)
+            continue
+        s = line.strip()
+        if s.startswith(("```", "~~~")):
+            fence = s[:3]
+            continue
+        while s.startswith(">"):
+            s = s[1:].lstrip()
+        if s.startswith("#"):
+            s = s.lstrip("#").strip().rstrip("#").rstrip()
+        elif s[:2] in ("- ", "* ", "+ ") or s in ("-", "*", "+"):
+            s = s[2:]
+        elif s[:1].isdigit() and (m := _ORDERED.match(s)):
+            s = s[m.end() :]
+        if s.startswith("|") or s.endswith("|"):
+            if _TABLE_RULE.match(s):
+                continue
+            s = _PIPE.sub(" ", s.strip("|"))
+        elif _THEMATIC.match(s):
+            continue
+        out.append(_SPACES.sub(" ", s).strip() if "  " in s or "\t" in s else s.strip())
+    lines: list[str] = []
+    blank = True
+    for line in _INLINE.sub(_inline, "\n".join(out)).split("\n"):
+        line = line.rstrip().rstrip("\\").rstrip() if line.endswith(("\\", " ")) else line
+        if line:
+            lines.append(line)
+            blank = False
+        elif not blank:
+            lines.append("")
+            blank = True
+    return "\n".join(lines).strip()

@@ -1,0 +1,283 @@
+"""Typed values passed between pipeline stages."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import yaml
+
+from .errors import PostError
+
+__all__ = ["AffiliateLink", "Article", "ArticleKind", "Link", "content_hash", "count_words"]
+
+ArticleKind = Literal["article", "listing", "page"]
+
+_WORD = re.compile(r"\w+")
+
+
+def count_words(text: str) -> int:
+    """Count word tokens the way the evaluation metric tokenises (``\\w+``)."""
+    return len(_WORD.findall(text))
+
+
+def content_hash(markdown: str) -> str:
+    """Stable hash of an article body: sha256 of its Markdown, line endings and edges normalised."""
+    norm = "\n".join(line.rstrip() for line in markdown.strip().splitlines())
+    return "sha256:" + hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+@dataclass(slots=True, frozen=True)
+class Link:
+    """A link to another post: an "Also read" entry or a related-posts item."""
+
+    url: str
+    title: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"title": self.title, "url": self.url}
+
+
+@dataclass(slots=True, frozen=True)
+class AffiliateLink:
+    """A monetised link found in the body; its text stays in the body, the link is inventoried here."""
+
+    url: str
+    text: str
+    network: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"url": self.url, "text": self.text, "network": self.network}
+
+
+# Front-matter keys, in the order the Hexo sources use (see README "Output format").
+FRONT_MATTER_KEYS = (
+    "title",
+    "date",
+    "updated",
+    "url",
+    "site",
+    "author",
+    "description",
+    "excerpt",
+    "tags",
+    "categories",
+    "keywords",
+    "thumbnail",
+    "lang",
+    "also_read",
+    "related",
+    "affiliate_links",
+    "word_count",
+    "content_hash",
+)
+
+
+@dataclass(slots=True, kw_only=True)
+class Article:
+    """One extracted page: metadata, the clean body (Markdown and text), and the links taken out of it."""
+
+    url: str
+    canonical_url: str
+    kind: ArticleKind = "article"
+    title: str = ""
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    description: str | None = None
+    excerpt: str | None = None
+    tags: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    thumbnail: str | None = None
+    site_name: str | None = None
+    lang: str | None = None
+    also_read: list[Link] = field(default_factory=list)
+    related: list[Link] = field(default_factory=list)
+    affiliate_links: list[AffiliateLink] = field(default_factory=list)
+    markdown: str = ""
+    text: str = ""
+    word_count: int = 0
+    content_hash: str = ""
+    profile: str = "generic"
+    ad_networks: list[str] = field(default_factory=list)
+
+    def front_matter(self) -> dict[str, Any]:
+        """The YAML front matter as an ordered dict, empty values left out."""
+        values: dict[str, Any] = {
+            "title": self.title,
+            "date": self.published,
+            "updated": self.updated,
+            "url": self.canonical_url or self.url,
+            "site": self.site_name,
+            "author": self.author,
+            "description": self.description,
+            "excerpt": self.excerpt,
+            "tags": list(self.tags),
+            "categories": list(self.categories),
+            "keywords": list(self.keywords),
+            "thumbnail": self.thumbnail,
+            "lang": self.lang,
+            "also_read": [link.to_dict() for link in self.also_read],
+            "related": [link.to_dict() for link in self.related],
+            "affiliate_links": [a.to_dict() for a in self.affiliate_links],
+            "word_count": self.word_count,
+            "content_hash": self.content_hash,
+        }
+        return {k: values[k] for k in FRONT_MATTER_KEYS if values[k] not in (None, "", [], 0)}
+
+    def to_markdown(self) -> str:
+        """The archive document: YAML front matter, then the Markdown body."""
+        head = dump_front_matter(self.front_matter())
+        body = self.markdown.strip("\n")
+        return f"---\n{head}---\n\n{body}\n" if body else f"---\n{head}---\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (datetimes as ISO 8601 strings)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = format_datetime(value)
+            elif isinstance(value, list):
+                value = [v.to_dict() if hasattr(v, "to_dict") else v for v in value]
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_markdown(cls, document: str) -> Article:
+        """Read back a document written by :meth:`to_markdown` (the archive's source of truth)."""
+        meta, body = split_front_matter(document)
+        url = str(meta.get("url") or "")
+
+        def links(key: str) -> list[Link]:
+            return [
+                Link(url=str(item.get("url", "")), title=str(item.get("title", "")))
+                for item in meta.get(key) or []
+                if isinstance(item, dict)
+            ]
+
+        from .markdown import markdown_to_text  # local import: markdown imports models
+
+        text = markdown_to_text(body)
+        return cls(
+            url=url,
+            canonical_url=url,
+            kind="article",
+            title=str(meta.get("title") or ""),
+            author=_opt_str(meta.get("author")),
+            published=parse_yaml_datetime(meta.get("date")),
+            updated=parse_yaml_datetime(meta.get("updated")),
+            description=_opt_str(meta.get("description")),
+            excerpt=_opt_str(meta.get("excerpt")),
+            tags=_str_list(meta.get("tags")),
+            categories=_str_list(meta.get("categories")),
+            keywords=_str_list(meta.get("keywords")),
+            thumbnail=_opt_str(meta.get("thumbnail")),
+            site_name=_opt_str(meta.get("site")),
+            lang=_opt_str(meta.get("lang")),
+            also_read=links("also_read"),
+            related=links("related"),
+            affiliate_links=[
+                AffiliateLink(
+                    url=str(item.get("url", "")),
+                    text=str(item.get("text", "")),
+                    network=str(item.get("network", "")),
+                )
+                for item in meta.get("affiliate_links") or []
+                if isinstance(item, dict)
+            ],
+            markdown=body,
+            text=text,
+            word_count=int(meta.get("word_count") or count_words(text)),
+            content_hash=str(meta.get("content_hash") or content_hash(body)),
+        )
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _str_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        return [str(v) for v in value if v is not None and str(v) != ""]
+    return [str(value)]
+
+
+def format_datetime(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, milliseconds kept when present (Hexo's own format)."""
+    value = value.astimezone(UTC)
+    if value.microsecond:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_yaml_datetime(value: Any) -> datetime | None:
+    """A YAML date value (already a datetime, or a string) as an aware datetime, zone-less read as UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that writes datetimes as Hexo-style timestamps and never wraps long strings."""
+
+
+def _represent_datetime(dumper: yaml.SafeDumper, value: datetime) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", format_datetime(value))
+
+
+_Dumper.add_representer(datetime, _represent_datetime)
+
+
+def dump_front_matter(meta: dict[str, Any]) -> str:
+    """YAML for a front-matter block, keys in the given order, unicode kept readable."""
+    if not meta:
+        return ""
+    return str(
+        yaml.dump(
+            meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=10**9
+        )
+    )
+
+
+_FENCE = re.compile(
+    r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M
+)
+
+
+def split_front_matter(document: str) -> tuple[dict[str, Any], str]:
+    """Split a Markdown post into (front matter, body). A post without front matter has ``{}``.
+
+    Raises:
+        PostError: the front matter is not valid YAML or not a mapping.
+    """
+    match = _FENCE.match(document)
+    if not match:
+        return {}, document
+    try:
+        meta = yaml.safe_load(match.group(1)) if match.group(1).strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        raise PostError(f"invalid YAML front matter{where}") from exc
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise PostError("front matter is not a mapping of keys to values")
+    return meta, document[match.end() :].lstrip("\n")

@@ -1,0 +1,98 @@
+"""URL normalisation: one spelling per page, so archive keys and crawl frontiers never split a page in two."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
+
+__all__ = ["absolute_url", "canonicalize", "host_of", "is_tracking_param"]
+
+# Query parameters that identify a click, never a page.
+_TRACKING_PREFIXES = ("utm_", "_hs", "mc_", "pk_", "mtm_", "hsa_")
+_TRACKING_NAMES = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gclsrc",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "twclid",
+        "ttclid",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "spm",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "wickedid",
+        "share",
+    }
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_INDEX_FILE = re.compile(r"/index\.(?:html?|php)$", re.I)
+_SAFE_PATH = "/:@!$&'()*+,;=-._~%"
+
+
+def is_tracking_param(name: str) -> bool:
+    """True for query parameters that only track clicks (utm_*, fbclid, gclid, …)."""
+    lowered = name.lower()
+    return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def absolute_url(href: str | None, base: str) -> str | None:
+    """Resolve ``href`` against ``base``; None for empty, fragment-only and non-web links."""
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return None
+    if href.startswith(("https://", "http://")) and " " not in href:
+        return href
+    lowered = href[:11].lower()
+    if lowered.startswith(("javascript:", "mailto:", "tel:", "data:", "about:", "blob:")):
+        return None
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
+
+
+def host_of(url: str) -> str:
+    """The lower-cased host of ``url`` without port ("" when there is none)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def canonicalize(url: str) -> str:
+    """The one spelling of ``url`` thresher uses as a key.
+
+    Lower-cases scheme and host, drops the default port, the fragment, tracking parameters and a trailing
+    ``index.html``, sorts the query and normalises percent-escapes. Idempotent:
+    ``canonicalize(canonicalize(u)) == canonicalize(u)``.
+    """
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if scheme not in ("http", "https") or not host:
+        return url
+    netloc = host if ":" not in host else f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{netloc}:{port}"
+    path = quote(unquote(parts.path), safe=_SAFE_PATH) or "/"
+    path = _INDEX_FILE.sub("/", path)
+    query_pairs = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)
+    ]
+    query = urlencode(sorted(query_pairs), quote_via=quote, safe="/:@!$'()*+,;-._~")
+    return urlunsplit((scheme, netloc, path, query, ""))
