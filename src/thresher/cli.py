@@ -17,7 +17,7 @@ import click
 
 from . import __version__
 from .clean import clean_post
-from .errors import InputError, PostError, ThresherError
+from .errors import InputError, NotHTML, PostError, ThresherError
 from .extract import extract as extract_article
 from .files import atomic_write, read_input
 
@@ -81,7 +81,10 @@ def cli(ctx: click.Context, archive: Path) -> None:
 def extract(file: str, url: str | None, fmt: str, profile: str | None) -> None:
     """Extract one page (FILE, a .gz, or - for stdin) to stdout."""
     data = read_input(file)
-    article = extract_article(data, url or "", profile=profile)
+    try:
+        article = extract_article(data, url or "", profile=profile)
+    except NotHTML as exc:
+        raise NotHTML(f"{file}: {exc}") from exc
     if fmt == "json":
         click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -106,6 +109,8 @@ def clean(file: str, output: Path | None) -> None:
         raise InputError(f"{file}: not UTF-8 text (byte {exc.start})") from exc
     if "\x00" in document:
         raise PostError(f"{file}: binary data, not a Markdown post")
+    if not document.strip():
+        raise PostError(f"{file}: empty file, not a Markdown post")
     result = clean_post(document)
     if output is None:
         click.echo(result.document, nl=False)

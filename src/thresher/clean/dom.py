@@ -6,14 +6,18 @@ after one of its ancestors has been freed.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser
 
 from ..urls import absolute_url
 
 __all__ = [
     "AFFILIATE_RANGE",
     "absolutize",
+    "normalize_code_blocks",
     "remove_all",
     "remove_comments",
     "rewrite_lazy_images",
@@ -44,11 +48,41 @@ _PLACEHOLDER = re.compile(
 )
 
 
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+
+
+def _outer_end_tags(segment: str) -> str:
+    """The end tags in ``segment`` that close elements opened *before* it (token-level range removal).
+
+    A range that opens inside ``<li>`` and ends after ``</li></ul>`` must not take those end tags with it,
+    or the list structure around it would change.
+    """
+    opened: list[str] = []
+    kept: list[str] = []
+    for m in _TAG.finditer(segment):
+        name = m.group(2).lower()
+        if not m.group(1):
+            if name not in _VOID and not m.group(0).endswith("/>"):
+                opened.append(name)
+        elif name in opened:
+            while opened and opened.pop() != name:
+                pass
+        else:
+            kept.append(f"</{name}>")
+    return "".join(kept)
+
+
 def strip_affiliate_ranges(html: str) -> tuple[str, int]:
-    """Cut every ``<!-- affiliate ads begin -->…<!-- affiliate ads end -->`` range from raw markup."""
+    """Cut every ``<!-- affiliate ads begin -->…<!-- affiliate ads end -->`` range from raw markup.
+
+    End tags inside a range that belong to elements opened before it are kept (see _outer_end_tags).
+    """
     if "affiliate" not in html:
         return html, 0
-    return AFFILIATE_RANGE.subn("", html)
+    return AFFILIATE_RANGE.subn(lambda m: _outer_end_tags(m.group(0)), html)
 
 
 def remove_all(nodes: list[Any]) -> int:
@@ -146,3 +180,23 @@ def absolutize(root: Any, base_url: str) -> None:
             img.decompose()
         elif resolved != src:
             img.attrs["src"] = resolved
+
+
+def normalize_code_blocks(root: Any) -> None:
+    """Turn highlighter tables into plain ``<pre><code>`` so code converts as a fenced block, not a table.
+
+    Hexo's highlight.js/prism output is ``<figure class="highlight LANG"><table><td class="gutter">…
+    <td class="code"><pre><span class="line">…``; the gutter holds line numbers that are not code.
+    """
+    for figure in reversed(root.css("figure.highlight")):
+        code_cell = figure.css_first("td.code pre") or figure.css_first("td.code") or figure.css_first("pre")
+        if code_cell is None:
+            continue
+        lines = code_cell.css("span.line")
+        code = "\n".join(line.text(deep=True) for line in lines) if lines else code_cell.text(deep=True)
+        classes = (figure.attributes.get("class") or "").split()
+        lang = next((c for c in classes if c not in ("highlight", "plaintext", "plain", "text")), "")
+        attr = f' class="language-{html.escape(lang)}"' if lang else ""
+        block = LexborHTMLParser(f"<pre><code{attr}>{html.escape(code)}</code></pre>").css_first("pre")
+        figure.insert_before(block)
+        figure.decompose()

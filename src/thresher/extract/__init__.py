@@ -13,7 +13,14 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
-from ..clean.dom import absolutize, remove_comments, rewrite_lazy_images, strip_affiliate_ranges, strip_chaff
+from ..clean.dom import (
+    absolutize,
+    normalize_code_blocks,
+    remove_comments,
+    rewrite_lazy_images,
+    strip_affiliate_ranges,
+    strip_chaff,
+)
 from ..markdown import body_to_markdown, markdown_to_text
 from ..models import Article, ArticleKind, content_hash, count_words
 from ..urls import canonicalize, host_of
@@ -22,7 +29,7 @@ from .decode import decode_html, ensure_html
 from .generic import find_main_content
 from .links import take_affiliate_links, take_also_read, take_promos, take_related
 from .metadata import Metadata, read_meta_tags, read_metadata
-from .profiles import GENERIC, Profile, ProfileSet, default_profiles
+from .profiles import Profile, ProfileSet, default_profiles
 
 __all__ = ["extract"]
 
@@ -92,7 +99,7 @@ class _Extraction:
         body = _first(root, profile.body) if profile.body else None
         if body is None and root is not tree.body:
             body = _first(tree, profile.body)
-        used_generic = body is None
+        from_profile = body is not None
         if body is None:
             body = self._generic_body()
         article = Article(
@@ -110,11 +117,11 @@ class _Extraction:
             site_name=md.site_name or (host_of(url) or None),
             lang=md.lang,
             related=related,
-            profile=GENERIC.name if used_generic else profile.name,
+            profile=profile.name,
         )
         if body is not None:
             self._fill_body(article, body, md, url)
-        article.kind = self._kind(md, article, body, url)
+        article.kind = self._kind(md, article, body, url, from_profile=from_profile)
         return article
 
     def _generic_body(self) -> Any:
@@ -124,7 +131,8 @@ class _Extraction:
         strip_chaff(
             body, self.catalogue.ads, self.catalogue.ad_selector, self.catalogue.chrome_selector, _STRUCTURAL
         )
-        return find_main_content(body)
+        # no clear winner (a short or odd page): the stripped <body> is the best effort
+        return find_main_content(body) or body
 
     def _fill_body(self, article: Article, body: Any, md: Metadata, url: str) -> None:
         catalogue = self.catalogue
@@ -138,6 +146,7 @@ class _Extraction:
             body, catalogue.ads, catalogue.ad_selector, catalogue.chrome_selector, extra
         )
         remove_comments(body)
+        normalize_code_blocks(body)
         rewrite_lazy_images(body)
         absolutize(body, url)
         article.affiliate_links = take_affiliate_links(body, catalogue)
@@ -146,7 +155,9 @@ class _Extraction:
         article.word_count = count_words(article.text)
         article.content_hash = content_hash(article.markdown)
 
-    def _kind(self, md: Metadata, article: Article, body: Any, url: str) -> ArticleKind:
+    def _kind(
+        self, md: Metadata, article: Article, body: Any, url: str, *, from_profile: bool
+    ) -> ArticleKind:
         tree, profile = self.tree, self.profile
         if _matches(tree, profile.article):
             return "article"
@@ -159,6 +170,11 @@ class _Extraction:
             return "listing"
         if md.og_type == "article" or md.structured_type:
             return "article" if body is not None else "page"
+        if from_profile and md.og_type != "website":
+            # the template's own post body is there: a post, unless it is too thin and undated
+            return (
+                "article" if md.published is not None or article.word_count >= _MIN_ARTICLE_WORDS else "page"
+            )
         if len(tree.css("article")) >= 3:
             return "listing"
         if (

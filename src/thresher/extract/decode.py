@@ -81,10 +81,12 @@ def _is_utf8(data: bytes) -> bool:
 
 
 def _detect(data: bytes) -> str:
+    """Guess the charset; windows-1252 wins ties, as it is the web's default legacy encoding."""
     from charset_normalizer import from_bytes  # imported lazily: only broken pages need it
 
-    best = from_bytes(data[:200_000]).best()
-    if best is not None and best.encoding:
+    matches = list(from_bytes(data[:200_000]))
+    if matches:
+        best = min(matches, key=lambda m: (round(m.chaos, 2), m.encoding != "cp1252"))
         try:
             return data.decode(best.encoding)
         except (UnicodeDecodeError, LookupError):

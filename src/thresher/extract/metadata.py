@@ -242,6 +242,9 @@ def read_metadata(tree: Any, meta: MetaTags, profile: Profile, root: Any, url: s
     else:
         md.title = _clean(next((c for c in candidates if c), ""))
 
+    if not md.site_name:
+        md.site_name = _site_from_page(tree, md.title)
+
     md.author = (
         _first_text(root, profile.author)
         or _first_text(tree, profile.author)
@@ -309,7 +312,7 @@ def read_metadata(tree: Any, meta: MetaTags, profile: Profile, root: Any, url: s
         )
     md.keywords = _dedupe(_ld_list(meta.first("keywords", "news_keywords")) + _ld_list(ld.get("keywords")))
 
-    md.thumbnail = _thumbnail(tree, root, profile, ld, meta, url, use_og=not is_hexo)
+    md.thumbnail = _thumbnail(tree, root, profile, ld, meta, url, use_og=profile.og_thumbnail)
     md.description = meta.first("description", "og:description", "twitter:description", "dc.description") or (
         _clean(str(ld["description"])) if isinstance(ld.get("description"), str) else None
     )
@@ -329,6 +332,21 @@ def read_metadata(tree: Any, meta: MetaTags, profile: Profile, root: Any, url: s
     if not md.canonical:
         md.canonical = absolute_url(meta.first("og:url"), url)
     return md
+
+
+def _site_from_page(tree: Any, title: str) -> str | None:
+    """The site name from the feed link's title, or from what follows the post title in ``<title>``."""
+    feed = tree.css_first("link[rel~='alternate'][type*='xml'][title]")
+    if feed is not None:
+        name = _clean(feed.attributes.get("title"))
+        if name and not name.lower().endswith((" feed", " rss", "comments feed")):
+            return name
+    node = tree.css_first("title")
+    full = _clean(node.text(deep=True)) if node is not None else ""
+    if title and full.startswith(title) and len(full) > len(title):
+        rest = full[len(title) :].lstrip(" -–—|:·•»").strip()
+        return rest or None
+    return None
 
 
 def _dedupe(values: list[str]) -> list[str]:
@@ -376,7 +394,7 @@ def _thumbnail(
 ) -> str | None:
     """The cover image: profile selector, JSON-LD image, then the first og/twitter image that is no ad.
 
-    Hexo's og:image lists every image of the body (ads included), so there it is no cover (§1).
+    Profiles whose og:image lists every body image (ads included) turn the og fallback off (§1).
     """
     for scope in (root, tree):
         for selector in profile.thumbnail:

@@ -51,6 +51,7 @@ class Profile:
     listing: tuple[str, ...] = ()
     page: tuple[str, ...] = ()
     article: tuple[str, ...] = ()
+    og_thumbnail: bool = True  # False where og:image lists body images, not a cover (Redefine, §1)
 
     @property
     def detect_selector(self) -> str:
@@ -77,6 +78,7 @@ class Profile:
                 listing=_tuple(kinds.get("listing"), source, "kinds.listing"),
                 page=_tuple(kinds.get("page"), source, "kinds.page"),
                 article=_tuple(kinds.get("article"), source, "kinds.article"),
+                og_thumbnail=bool(art.get("og_thumbnail", True)),
                 **values,
             )
         except (KeyError, TypeError, re.error) as exc:

@@ -19,17 +19,30 @@ _LINK = re.compile(
 _AUTOLINK = re.compile(r"<((?:https?|ftp)://[^>\s]+)>")
 # Inline markup left after links: escapes (kept as their character), emphasis/strike runs, code backticks.
 # thresher's Markdown writes emphasis with `*` only and escapes literal `_`, so `_` is left alone.
-_INLINE = re.compile(r"\\([!-/:-@\[-`{-~])|\*+|~~|`+")
+_INLINE = re.compile(r"\\([!-/:-@\[-`{-~])|(`+)(.+?)\2|\*+|~~|`+")
 _ORDERED = re.compile(r"\d{1,9}[.)](?:[ \t]+|$)")
 _TABLE_RULE = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?$")
 _THEMATIC = re.compile(r"^(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}|=+)$")
 _PIPE = re.compile(r"(?<!\\)\|")
 _SPACES = re.compile(r"[ \t]{2,}")
+_CODE_MARK = "\x00"  # prefixes code lines while inline markup is removed (NUL never occurs in text)
 _BLOCK_START = frozenset("#>-*+|0123456789`~= \t_")
 
 
 def _inline(match: re.Match[str]) -> str:
+    """An escape gives its character, a code span its verbatim content, other markup nothing."""
+    if match.group(3) is not None:
+        return match.group(3).strip()
     return match.group(1) or ""
+
+
+def _inline_markup(text: str) -> str:
+    """Remove inline markup everywhere but in code-block lines (marked with ``_CODE_MARK``)."""
+    if _CODE_MARK not in text:
+        return _INLINE.sub(_inline, text)
+    return "\n".join(
+        line if line.startswith(_CODE_MARK) else _INLINE.sub(_inline, line) for line in text.split("\n")
+    )
 
 
 def markdown_to_text(markdown: str) -> str:
@@ -49,7 +62,7 @@ def markdown_to_text(markdown: str) -> str:
             if line.lstrip().startswith(fence):
                 fence = ""
             else:
-                out.append(line)
+                out.append(_CODE_MARK + line)
             continue
         if not line or line[0] not in _BLOCK_START:
             out.append(line)
@@ -75,8 +88,11 @@ def markdown_to_text(markdown: str) -> str:
         out.append(_SPACES.sub(" ", s).strip() if "  " in s or "\t" in s else s.strip())
     lines: list[str] = []
     blank = True
-    for line in _INLINE.sub(_inline, "\n".join(out)).split("\n"):
-        line = line.rstrip().rstrip("\\").rstrip() if line.endswith(("\\", " ")) else line
+    for line in _inline_markup("\n".join(out)).split("\n"):
+        if line.startswith(_CODE_MARK):
+            line = line[1:].rstrip()
+        elif line.endswith(("\\", " ")):
+            line = line.rstrip().rstrip("\\").rstrip()
         if line:
             lines.append(line)
             blank = False
