@@ -389,19 +389,16 @@ def _score(page: _Page, semantic: set[int]) -> tuple[dict[int, float], list[floa
 
 
 def _is_content_sibling(
-    page: _Page, s: int, cur: int, top: int, scores: dict[int, float], prose: list[float]
+    page: _Page, s: int, cur: int, top_score: float, scores: dict[int, float], prose: list[float]
 ) -> bool:
-    """Tell whether sibling s of cur (top or one of its ancestors) continues the article."""
+    """Tell whether sibling s of cur (the top candidate or an ancestor) continues the article."""
     # Chrome-looking or mostly-link siblings (teaser cards of a listing) never continue an article.
     if page.hint(s) < 0 or page.density(s) > PROSE_MAX_LINK_DENSITY:
         return False
-    top_score = scores.get(top, 0.0)
-    nodes = page.nodes
-    same_kind = page.tags[s] == page.tags[cur] and nodes[s].attributes.get("class") == nodes[
-        cur
-    ].attributes.get("class")
+    cls = page.nodes[s].attributes.get("class")
+    same_kind = page.tags[s] == page.tags[cur] and cls == page.nodes[cur].attributes.get("class")
     # Readability's test: a good score on its own, helped when it shares cur's class ...
-    bonus = top_score * SIBLING_SCORE_RATIO if same_kind and nodes[s].attributes.get("class") else 0.0
+    bonus = top_score * SIBLING_SCORE_RATIO if same_kind and cls else 0.0
     if scores.get(s, 0.0) + bonus >= max(SIBLING_MIN_SCORE, top_score * SIBLING_SCORE_RATIO):
         return True
     # ... or a clean paragraph.  Repeated wrappers of cur's kind (one <div> per paragraph, as page
@@ -432,6 +429,10 @@ def find_main_content(root: LexborNode) -> LexborNode | None:
     for i in semantic:
         if prose[i] >= SEMANTIC_MIN_SHARE * prose[0] and i > region:
             region = i
+    # An explicit, unique articleBody is trusted even when comments or sidebars outweigh it.
+    declared = [i for i in semantic if "articleBody" in (page.nodes[i].attributes.get("itemprop") or "")]
+    if len(declared) == 1 and prose[declared[0]] >= MIN_ARTICLE_CHARS:
+        region = declared[0]
     region_end = page.end[region]
     top = -1
     best = float("-inf")
@@ -454,6 +455,7 @@ def find_main_content(root: LexborNode) -> LexborNode | None:
     # Merge: climb when content-looking siblings hold more than the tightness slack.  Levels
     # without such siblings (single-child wrappers) are walked through, not stopped at.
     content = prose[top]
+    top_score = scores.get(top, 0.0)  # thresholds stay relative to the candidate, not the merge
     cur = top
     for _ in range(MAX_MERGE_LEVELS):
         if cur == region:
@@ -462,7 +464,7 @@ def find_main_content(root: LexborNode) -> LexborNode | None:
         content += sum(
             prose[s]
             for s in page.children(up)
-            if s != cur and _is_content_sibling(page, s, cur, top, scores, prose)
+            if s != cur and _is_content_sibling(page, s, cur, top_score, scores, prose)
         )
         if prose[top] < TIGHT_SHARE * content:
             top = up
