@@ -17,6 +17,7 @@ from ..urls import absolute_url
 __all__ = [
     "AFFILIATE_RANGE",
     "absolutize",
+    "descendants",
     "normalize_code_blocks",
     "remove_all",
     "remove_comments",
@@ -85,6 +86,12 @@ def strip_affiliate_ranges(html: str) -> tuple[str, int]:
     return AFFILIATE_RANGE.subn(lambda m: _outer_end_tags(m.group(0)), html)
 
 
+def descendants(node: Any, selector: str) -> list[Any]:
+    """Matches of ``selector`` strictly below ``node`` (Lexbor's ``css`` also returns the node itself)."""
+    own = node.mem_id
+    return [n for n in node.css(selector) if n.mem_id != own]
+
+
 def remove_all(nodes: list[Any]) -> int:
     """Decompose ``nodes`` (a document-ordered css() result), descendants before ancestors."""
     seen: set[int] = set()
@@ -109,7 +116,7 @@ def strip_chaff(
     """
     networks: list[str] = []
     if ad_selector:
-        ads = root.css(ad_selector)
+        ads = descendants(root, ad_selector)
         for node in ads:
             network = next((g.network for g in ad_groups if node.css_matches(g.selector)), None)
             if network and network not in networks:
@@ -117,7 +124,7 @@ def strip_chaff(
         remove_all(ads)
     selector = ", ".join(s for s in (chrome_selector, extra_selector) if s)
     if selector:
-        remove_all(root.css(selector))
+        remove_all(descendants(root, selector))
     return networks
 
 

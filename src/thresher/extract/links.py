@@ -6,7 +6,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ..clean.dom import remove_all
+from ..clean.dom import descendants, remove_all
 from ..models import AffiliateLink, Link
 from ..urls import absolute_url, host_of
 from .profiles import Catalogue
@@ -15,6 +15,7 @@ __all__ = ["take_affiliate_links", "take_also_read", "take_promos", "take_relate
 
 _WS = re.compile(r"\s+")
 _LEADING_JUNK = re.compile(r"^[\W_]+")
+_BLOCKS = "p, div, aside, ul, ol, table, h1, h2, h3, h4, h5, h6, blockquote"
 
 
 def _clean(text: str | None) -> str:
@@ -103,8 +104,8 @@ def take_related(
             if link.url not in seen and _site_key(host_of(link.url)) == site:
                 seen.add(link.url)
                 links.append(link)
-    in_body = list(body.css(selector)) if body is not None else []
-    remove_all(in_body)
+    if body is not None:
+        remove_all(descendants(body, selector))
     return links
 
 
@@ -141,8 +142,8 @@ def take_promos(body: Any, catalogue: Catalogue, base_url: str) -> list[Link]:
     prefixes = catalogue.promo_prefixes
     links: list[Link] = []
     doomed: list[Any] = []
-    for block in body.css("p, div, aside"):
-        if block.css_first("p, div, aside, ul, ol, table, h1, h2, h3, h4, h5, h6") is not None:
+    for block in descendants(body, "p, div, aside"):
+        if descendants(block, _BLOCKS):
             continue
         text = _clean(block.text(deep=True))
         if not text or len(text) > 300:

@@ -39,7 +39,7 @@ _ARTICLE_TYPES = frozenset(
         "review",
     }
 )
-_TITLE_SEPARATORS = re.compile(r"\s+[-–—|:·•»]\s+")
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[-–—|·•»/]|::|//)\s+")
 _WS = re.compile(r"\s+")
 _AD_IMAGE = re.compile(
     r"impactradius-go\.com|\.pxf\.io/|\.sjv\.io/|8odi\.net/|avangate\.com|2checkout\.com"
@@ -231,7 +231,7 @@ def read_metadata(tree: Any, meta: MetaTags, profile: Profile, root: Any, url: s
         _first_text(root, profile.title),
         _ld_name({"name": ld.get("headline") or ld.get("name")}) if ld else None,
         meta.first("twitter:title", "dc.title", "title"),
-        _clean(tree.css_first("title").text(deep=True)) if tree.css_first("title") else None,
+        _title_from_head(tree, md.site_name),
         _first_text(root, ("h1",)),
     ]
     for candidate in candidates:
@@ -332,6 +332,21 @@ def read_metadata(tree: Any, meta: MetaTags, profile: Profile, root: Any, url: s
     if not md.canonical:
         md.canonical = absolute_url(meta.first("og:url"), url)
     return md
+
+
+def _title_from_head(tree: Any, site: str | None) -> str | None:
+    """``<title>``, cut at a separator when one side is a heading of the page ("Post :: Site" → "Post")."""
+    node = tree.css_first("title")
+    full = _clean(node.text(deep=True)) if node is not None else ""
+    parts = _TITLE_SEPARATORS.split(full)
+    if len(parts) < 2:
+        return full or None
+    headings = {_clean(h.text(deep=True)).lower() for h in tree.css("h1, h2")[:20]}
+    headings.discard((site or "").lower())
+    for part in parts:
+        if part.lower() in headings:
+            return part
+    return full
 
 
 def _site_from_page(tree: Any, title: str) -> str | None:
