@@ -153,7 +153,7 @@ class _Extraction:
         article.markdown = body_to_markdown(body)
         article.text = markdown_to_text(article.markdown)
         article.word_count = count_words(article.text)
-        article.content_hash = content_hash(article.markdown)
+        article.content_hash = content_hash(article.markdown) if article.markdown else ""
 
     def _kind(
         self, md: Metadata, article: Article, body: Any, url: str, *, from_profile: bool

@@ -16,6 +16,7 @@ __all__ = ["take_affiliate_links", "take_also_read", "take_promos", "take_relate
 _WS = re.compile(r"\s+")
 _LEADING_JUNK = re.compile(r"^[\W_]+")
 _BLOCKS = "p, div, aside, ul, ol, table, h1, h2, h3, h4, h5, h6, blockquote"
+_PROMO_TAGS = frozenset({"p", "div", "aside"})
 
 
 def _clean(text: str | None) -> str:
@@ -142,7 +143,16 @@ def take_promos(body: Any, catalogue: Catalogue, base_url: str) -> list[Link]:
     prefixes = catalogue.promo_prefixes
     links: list[Link] = []
     doomed: list[Any] = []
-    for block in descendants(body, "p, div, aside"):
+    seen: set[int] = set()
+    # Start from the anchors (few) and look at their nearest block, rather than testing every block of the
+    # body against its descendants, which is quadratic on deeply nested pages.
+    for anchor in body.css("a[href]"):
+        block = anchor.parent
+        while block is not None and block.tag not in _PROMO_TAGS:
+            block = block.parent
+        if block is None or block.mem_id in seen or block.mem_id == body.mem_id:
+            continue
+        seen.add(block.mem_id)
         if descendants(block, _BLOCKS):
             continue
         text = _clean(block.text(deep=True))
@@ -163,7 +173,7 @@ def take_promos(body: Any, catalogue: Catalogue, base_url: str) -> list[Link]:
         if found:
             links.extend(found)
             doomed.append(block)
-    remove_all(doomed)
+    _remove_unordered(doomed)
     return links
 
 
