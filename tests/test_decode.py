@@ -5,7 +5,7 @@ import codecs
 import pytest
 
 from thresher.errors import NotHTML, ThresherError
-from thresher.extract.decode import decode_html, ensure_html
+from thresher.extract.decode import decode_html, ensure_html, to_utf8
 
 PAGE = "<html><head>{meta}</head><body><p>Café, naïve façade — 東京</p></body></html>"
 
@@ -57,10 +57,10 @@ def test_invalid_utf8_never_raises() -> None:
 )
 def test_not_html(data: bytes, message: str) -> None:
     with pytest.raises(NotHTML, match=message) as info:
-        ensure_html(decode_html(data))
+        ensure_html(to_utf8(data))
     assert isinstance(info.value, ThresherError)
 
 
 def test_broken_html_is_still_html() -> None:
-    ensure_html("<p>unclosed <b>tags <div")
-    ensure_html("text before <br> a tag")
+    ensure_html(b"<p>unclosed <b>tags <div")
+    ensure_html(b"text before <br> a tag")

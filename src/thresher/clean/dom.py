@@ -29,7 +29,7 @@ __all__ = [
 # techidaily pastes banner blocks between these comments; they can open inside a <li> or <p> and close
 # outside it, so they are cut from the markup before the tree is built (MARKUP.md §5 trap 5).
 AFFILIATE_RANGE = re.compile(
-    r"<!--\s*affiliate\s+ads\s+begin\s*-->.*?<!--\s*affiliate\s+ads\s+end\s*-->", re.I | re.S
+    rb"<!--\s*affiliate\s+ads\s+begin\s*-->.*?<!--\s*affiliate\s+ads\s+end\s*-->", re.I | re.S
 )
 # Attributes that hold the real image behind a lazy-loading placeholder, most specific first.
 _LAZY_ATTRS = (
@@ -49,39 +49,39 @@ _PLACEHOLDER = re.compile(
 )
 
 
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
+_TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 )
 
 
-def _outer_end_tags(segment: str) -> str:
+def _outer_end_tags(segment: bytes) -> bytes:
     """The end tags in ``segment`` that close elements opened *before* it (token-level range removal).
 
     A range that opens inside ``<li>`` and ends after ``</li></ul>`` must not take those end tags with it,
     or the list structure around it would change.
     """
-    opened: list[str] = []
-    kept: list[str] = []
+    opened: list[bytes] = []
+    kept: list[bytes] = []
     for m in _TAG.finditer(segment):
         name = m.group(2).lower()
         if not m.group(1):
-            if name not in _VOID and not m.group(0).endswith("/>"):
+            if name not in _VOID and not m.group(0).endswith(b"/>"):
                 opened.append(name)
         elif name in opened:
             while opened and opened.pop() != name:
                 pass
         else:
-            kept.append(f"</{name}>")
-    return "".join(kept)
+            kept.append(b"</" + name + b">")
+    return b"".join(kept)
 
 
-def strip_affiliate_ranges(html: str) -> tuple[str, int]:
+def strip_affiliate_ranges(html: bytes) -> tuple[bytes, int]:
     """Cut every ``<!-- affiliate ads begin -->…<!-- affiliate ads end -->`` range from raw markup.
 
     End tags inside a range that belong to elements opened before it are kept (see _outer_end_tags).
     """
-    if "affiliate" not in html:
+    if b"affiliate" not in html:
         return html, 0
     return AFFILIATE_RANGE.subn(lambda m: _outer_end_tags(m.group(0)), html)
 

@@ -25,7 +25,7 @@ from ..markdown import body_to_markdown, markdown_to_text
 from ..models import Article, ArticleKind, content_hash, count_words
 from ..urls import canonicalize, host_of
 from .dates import zone
-from .decode import decode_html, ensure_html
+from .decode import ensure_html, to_utf8
 from .generic import find_main_content
 from .links import take_affiliate_links, take_also_read, take_promos, take_related
 from .metadata import Metadata, read_meta_tags, read_metadata
@@ -64,24 +64,24 @@ def extract(
     Raises:
         NotHTML: the input is not an HTML document (empty, binary, no markup).
     """
-    text = decode_html(html) if isinstance(html, bytes | bytearray) else str(html)
-    ensure_html(text)
-    text, _ = strip_affiliate_ranges(text)
-    tree = LexborHTMLParser(text)
+    data = to_utf8(html)
+    ensure_html(data)
+    data, _ = strip_affiliate_ranges(data)
+    tree = LexborHTMLParser(data)
     profiles = profiles or default_profiles()
-    return _Extraction(tree, url, profiles, profile).run()
+    return _Extraction(tree, data, url, profiles, profile).run()
 
 
 class _Extraction:
     """The state of one page's extraction (kept together so each step stays small)."""
 
-    def __init__(self, tree: Any, url: str, profiles: ProfileSet, forced: str | None) -> None:
+    def __init__(self, tree: Any, page: bytes, url: str, profiles: ProfileSet, forced: str | None) -> None:
         self.tree = tree
         self.profiles = profiles
         self.catalogue = profiles.catalogue
         self.meta = read_meta_tags(tree)
         self.profile: Profile = (
-            profiles.get(forced) if forced else profiles.detect(tree, self.meta.first("generator"))
+            profiles.get(forced) if forced else profiles.detect(page, self.meta.first("generator"))
         )
         self.url = url
 

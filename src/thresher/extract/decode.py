@@ -7,7 +7,7 @@ import re
 
 from ..errors import NotHTML
 
-__all__ = ["decode_html", "ensure_html"]
+__all__ = ["decode_html", "ensure_html", "to_utf8"]
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -31,8 +31,8 @@ _MAGIC = (
     (b"SQLite format 3", "an SQLite database"),
 )
 # Something that opens an element, a doctype or a comment: the least a document needs to count as HTML.
-_MARKUP = re.compile(r"<(?:!doctype|!--|[a-zA-Z][a-zA-Z0-9-]*(?:[\s/>]|$))", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_MARKUP = re.compile(rb"<(?:!doctype|!--|[a-zA-Z][a-zA-Z0-9-]*(?:[\s/>]|$))", re.I)
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def _codec(name: str) -> str | None:
@@ -94,12 +94,31 @@ def _detect(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def ensure_html(text: str) -> None:
-    """Raise NotHTML unless ``text`` looks like an HTML document (however broken)."""
-    head = text[:_SNIFF_BYTES]
+def to_utf8(html: str | bytes) -> bytes:
+    """The page as UTF-8 bytes, which is what the parser reads: served UTF-8 is passed through untouched."""
+    if isinstance(html, str):
+        return html.encode("utf-8", errors="replace")
+    data = bytes(html)
+    if not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and _is_utf8(data):
+        declared = _META_CHARSET.search(data[:_SNIFF_BYTES])
+        if declared is None or _codec(declared.group(1).decode("ascii", "ignore")) in (
+            None,
+            "utf-8",
+            *_SINGLE_BYTE,
+        ):
+            return data
+    return decode_html(data).encode("utf-8", errors="replace")
+
+
+def ensure_html(data: bytes) -> None:
+    """Raise NotHTML unless ``data`` (UTF-8) looks like an HTML document, however broken."""
+    head = data[:_SNIFF_BYTES]
     if not head.strip():
         raise NotHTML("empty document")
-    if "\x00" in head or len(_CONTROL.findall(head)) > len(head) // 20:
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise NotHTML(f"not an HTML document (looks like {what})")
+    if b"\x00" in head or len(_CONTROL.findall(head)) > len(head) // 20:
         raise NotHTML("not an HTML document (binary data)")
-    if _MARKUP.search(text) is None:
+    if _MARKUP.search(data) is None:
         raise NotHTML("not an HTML document (no markup found)")

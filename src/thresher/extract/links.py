@@ -180,18 +180,14 @@ def take_promos(body: Any, catalogue: Catalogue, base_url: str) -> list[Link]:
 def take_affiliate_links(body: Any, catalogue: Catalogue) -> list[AffiliateLink]:
     """Inventory monetised links in the body and unwrap them, so their text stays and the link goes."""
     found: list[AffiliateLink] = []
-    needles = catalogue.affiliate_needles
     for a in body.css("a[href]"):
         href = a.attributes.get("href") or ""
-        lowered = href.lower()
-        if not any(n in lowered for n in needles):
-            continue
         try:
             parts = urlsplit(href)
         except ValueError:
             continue
         host = (parts.hostname or "").lower()
-        if not host:
+        if not host or not catalogue.affiliates.lookup(host):
             continue
         keys = frozenset(k.lower() for k, _ in parse_qsl(parts.query, keep_blank_values=True))
         network = catalogue.affiliate_network(host, keys)

@@ -37,7 +37,7 @@ class Profile:
     description: str = ""
     timezone: str = "UTC"
     generator: re.Pattern[str] | None = None
-    detect: tuple[str, ...] = ()
+    fingerprints: tuple[bytes, ...] = ()
     root: tuple[str, ...] = ()
     title: tuple[str, ...] = ()
     body: tuple[str, ...] = ()
@@ -52,11 +52,6 @@ class Profile:
     page: tuple[str, ...] = ()
     article: tuple[str, ...] = ()
     og_thumbnail: bool = True  # False where og:image lists body images, not a cover (Redefine, §1)
-
-    @property
-    def detect_selector(self) -> str:
-        """The fingerprint selectors joined into one query."""
-        return ", ".join(self.detect)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "<profile>") -> Profile:
@@ -74,7 +69,9 @@ class Profile:
                 description=str(data.get("description", "")),
                 timezone=str(data.get("timezone", "UTC")),
                 generator=re.compile(generator, re.I) if generator else None,
-                detect=_tuple(detect.get("selectors"), source, "detect.selectors"),
+                fingerprints=tuple(
+                    f.encode() for f in _tuple(detect.get("fingerprints"), source, "fingerprints")
+                ),
                 listing=_tuple(kinds.get("listing"), source, "kinds.listing"),
                 page=_tuple(kinds.get("page"), source, "kinds.page"),
                 article=_tuple(kinds.get("article"), source, "kinds.article"),
@@ -115,23 +112,50 @@ class AffiliateRule:
     exact_host: bool = False
     query: tuple[str, ...] = ()
 
-    def matches(self, host: str, query_keys: frozenset[str]) -> bool:
-        """True when a link to ``host`` with these query keys belongs to this network."""
-        hit = any(_host_matches(host, pattern, self.exact_host) for pattern in self.hosts)
-        return hit and (not self.query or any(q in query_keys for q in self.query))
+    def accepts(self, query_keys: frozenset[str]) -> bool:
+        """True when the link carries the query parameter this network requires (if any)."""
+        return not self.query or any(q in query_keys for q in self.query)
 
 
-def _host_matches(host: str, pattern: str, exact: bool) -> bool:
-    """``amazon.`` matches any amazon TLD, ``.pxf.io`` any subdomain, ``shareasale.com`` itself or below."""
-    if exact:
-        return host == pattern
-    if pattern.endswith("."):
-        return host.startswith(pattern) or f".{pattern}" in host
-    if pattern.startswith("."):
-        return host.endswith(pattern) or host == pattern[1:]
-    if "/" in pattern:
-        return False
-    return host == pattern or host.endswith(f".{pattern}")
+@dataclass(slots=True, frozen=True)
+class AffiliateIndex:
+    """Affiliate host patterns indexed for a few dict look-ups per link.
+
+    ``amazon.`` matches a host with an ``amazon`` label (any TLD); ``.pxf.io`` and ``shareasale.com``
+    match the domain and its subdomains; exact rules match the host only.
+    """
+
+    exact: dict[str, AffiliateRule]
+    domains: dict[str, AffiliateRule]
+    labels: dict[str, AffiliateRule]
+
+    @classmethod
+    def build(cls, rules: tuple[AffiliateRule, ...]) -> AffiliateIndex:
+        exact: dict[str, AffiliateRule] = {}
+        domains: dict[str, AffiliateRule] = {}
+        labels: dict[str, AffiliateRule] = {}
+        for rule in rules:
+            for pattern in rule.hosts:
+                if rule.exact_host:
+                    exact.setdefault(pattern, rule)
+                elif pattern.endswith("."):
+                    labels.setdefault(pattern[:-1], rule)
+                else:
+                    domains.setdefault(pattern.lstrip("."), rule)
+        return cls(exact, domains, labels)
+
+    def lookup(self, host: str) -> list[AffiliateRule]:
+        """The rules whose host pattern matches ``host``, most specific first."""
+        found: list[AffiliateRule] = []
+        if host in self.exact:
+            found.append(self.exact[host])
+        parts = host.split(".")
+        for i in range(len(parts) - 1):
+            rule = self.domains.get(".".join(parts[i:]))
+            if rule is not None:
+                found.append(rule)
+        found.extend(self.labels[label] for label in parts[:-1] if label in self.labels)
+        return found
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
@@ -146,7 +170,7 @@ class Catalogue:
     promo_prefixes: tuple[str, ...]
     promo_max_links: int
     promo_max_extra: int
-    affiliates: tuple[AffiliateRule, ...] = field(default=())
+    affiliates: AffiliateIndex = field(default_factory=lambda: AffiliateIndex({}, {}, {}))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "chaff.toml") -> Catalogue:
@@ -161,14 +185,16 @@ class Catalogue:
                 for g in data.get("related", [])
             )
             promo = data.get("promo", {})
-            affiliates = tuple(
-                AffiliateRule(
-                    network=str(a["network"]),
-                    hosts=_tuple(a["hosts"], source, "affiliate.hosts"),
-                    exact_host=bool(a.get("exact_host", False)),
-                    query=_tuple(a.get("query"), source, "affiliate.query"),
+            affiliates = AffiliateIndex.build(
+                tuple(
+                    AffiliateRule(
+                        network=str(a["network"]),
+                        hosts=_tuple(a["hosts"], source, "affiliate.hosts"),
+                        exact_host=bool(a.get("exact_host", False)),
+                        query=_tuple(a.get("query"), source, "affiliate.query"),
+                    )
+                    for a in data.get("affiliate", [])
                 )
-                for a in data.get("affiliate", [])
             )
             return cls(
                 ads=ads,
@@ -187,16 +213,11 @@ class Catalogue:
             raise ConfigError(f"{source}: invalid catalogue ({exc})") from exc
 
     def affiliate_network(self, host: str, query_keys: frozenset[str]) -> str | None:
-        """The affiliate network a link belongs to, or None."""
-        for rule in self.affiliates:
-            if rule.matches(host, query_keys):
+        """The affiliate network a link to ``host`` with these query keys belongs to, or None."""
+        for rule in self.affiliates.lookup(host):
+            if rule.accepts(query_keys):
                 return rule.network
         return None
-
-    @property
-    def affiliate_needles(self) -> tuple[str, ...]:
-        """Host fragments that every affiliate link contains one of."""
-        return tuple({h.strip(".") for rule in self.affiliates for h in rule.hosts})
 
 
 @dataclass(slots=True, frozen=True)
@@ -242,10 +263,11 @@ class ProfileSet:
                 return profile
         raise ConfigError(f"unknown site profile {name!r}")
 
-    def detect(self, tree: Any, generator: str | None) -> Profile:
-        """The best-matching profile: generator meta (+1) and fingerprint matches (+2 each, at most 3).
+    def detect(self, page: bytes, generator: str | None) -> Profile:
+        """The best-matching profile: generator meta (+1), and +2 per fingerprint found (at most 3).
 
-        Profiles whose generator pattern contradicts the page's generator meta are not considered.
+        Fingerprints are substrings of the raw page, so detection costs a few byte searches, not a tree
+        walk per profile. Profiles whose generator pattern contradicts the page's generator are skipped.
         """
         best, best_score = GENERIC, 1
         for profile in self.profiles:
@@ -254,8 +276,13 @@ class ProfileSet:
                 if not profile.generator.search(generator):
                     continue
                 score = 1
-            if profile.detect_selector:
-                score += 2 * min(3, len(tree.css(profile.detect_selector)))
+            hits = 0
+            for fingerprint in profile.fingerprints:
+                if fingerprint in page:
+                    hits += 1
+                    if hits == 3:
+                        break
+            score += 2 * hits
             if score > best_score:
                 best, best_score = profile, score
         return best
