@@ -41,3 +41,7 @@ def test_absolute_url_skips_non_web_links() -> None:
     assert absolute_url("", base) is None
     assert absolute_url("https://b.example/y", base) == "https://b.example/y"
     assert host_of("https://Sub.Example.com:8080/x") == "sub.example.com"
+
+
+def test_lone_surrogates_do_not_raise() -> None:
+    assert canonicalize("https://x.example/\ud800/?q=\udfff").startswith("https://x.example/")

@@ -89,10 +89,11 @@ def canonicalize(url: str) -> str:
     netloc = host if ":" not in host else f"[{host}]"
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         netloc = f"{netloc}:{port}"
-    path = quote(unquote(parts.path), safe=_SAFE_PATH) or "/"
+    # errors="replace": a lone surrogate in the input must not make normalisation raise
+    path = quote(unquote(parts.path), safe=_SAFE_PATH, errors="replace") or "/"
     path = _INDEX_FILE.sub("/", path)
     query_pairs = [
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)
     ]
-    query = urlencode(sorted(query_pairs), quote_via=quote, safe="/:@!$'()*+,;-._~")
+    query = urlencode(sorted(query_pairs), quote_via=quote, safe="/:@!$'()*+,;-._~", errors="replace")
     return urlunsplit((scheme, netloc, path, query, ""))
