@@ -9,20 +9,36 @@ The library works without the CLI::
 
 from __future__ import annotations
 
-from .errors import ConfigError, InputError, NotHTML, PostError, ThresherError
+from .errors import (
+    ArchiveBusy,
+    ConfigError,
+    IndexCorrupt,
+    InputError,
+    NotHTML,
+    PostError,
+    StoreError,
+    ThresherError,
+)
 from .extract import extract
-from .models import AffiliateLink, Article, Link
+from .models import AddResult, AffiliateLink, Article, Link, SearchHit
+from .store import Archive
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AddResult",
     "AffiliateLink",
+    "Archive",
+    "ArchiveBusy",
     "Article",
     "ConfigError",
+    "IndexCorrupt",
     "InputError",
     "Link",
     "NotHTML",
     "PostError",
+    "SearchHit",
+    "StoreError",
     "ThresherError",
     "__version__",
     "extract",

@@ -14,12 +14,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from . import __version__
 from .clean import clean_post
 from .errors import InputError, NotHTML, PostError, ThresherError
 from .extract import extract as extract_article
+from .extract.dates import parse_date
 from .files import atomic_write, read_input
+from .ingest import collect_paths, ingest_path
+from .store import Archive, rebuild_index
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -120,3 +126,191 @@ def clean(file: str, output: Path | None) -> None:
             f"cleaned {file} → {output}: " + ", ".join(f"{k} {v}" for k, v in result.removed.items()),
             err=True,
         )
+
+
+def _archive(ctx: click.Context, *, create: bool = False) -> Archive:
+    root: Path = ctx.obj["archive"]
+    if not create and not (root / "index.db").exists():
+        raise InputError(f"no archive at {root} (create one with `thresher add`, or pass --archive)")
+    return Archive(root, create=create)
+
+
+def _date_option(value: str | None, name: str) -> Any:
+    if value is None:
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD or ISO 8601)", param_hint=name)
+    return parsed
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--url", help="The URL of a single HTML page or post (default: its canonical link).")
+@click.option("--base-url", help="For Markdown posts without a url: key, the site root their slug joins.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_context
+@_errors_to_exit
+def add(
+    ctx: click.Context, paths: tuple[Path, ...], url: str | None, base_url: str | None, as_json: bool
+) -> None:
+    """Archive local files: HTML pages (.html, .htm, .gz), Markdown posts, WARC files; folders recurse.
+
+    Prints how many were new, updated, unchanged and failed; exit 1 when any failed.
+    """
+    files = list(collect_paths(list(paths)))
+    if url and len(files) != 1:
+        raise InputError("--url needs exactly one file")
+    counts = {"new": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    errors: list[str] = []
+    with _archive(ctx, create=True) as archive:
+        for path, kind in files:
+            if not path.exists():
+                counts["failed"] += 1
+                errors.append(f"{path}: no such file")
+                continue
+            for item in ingest_path(path, kind or "html", url=url, base_url=base_url):
+                if item.article is None:
+                    counts["failed"] += 1
+                    errors.append(f"{item.source}: {item.error}")
+                    continue
+                try:
+                    result = archive.add(item.article, item.raw)
+                except ThresherError as exc:
+                    counts["failed"] += 1
+                    errors.append(f"{item.source}: {exc}")
+                    continue
+                counts[result.status] += 1
+    for line in errors:
+        click.echo(f"failed: {line}", err=True)
+    if as_json:
+        click.echo(json.dumps(counts))
+    else:
+        click.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
+    if counts["failed"]:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--site", help="Only this site (host or site name).")
+@click.option("--tag", help="Only articles with this tag.")
+@click.option("--category", help="Only articles in this category.")
+@click.option("--since", help="Published on or after this date (YYYY-MM-DD or ISO 8601).")
+@click.option("--until", help="Published on or before this date.")
+@click.option("--lang", help="Only this language (e.g. en, ja).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of hits.")
+@click.pass_context
+@_errors_to_exit
+def search(
+    ctx: click.Context,
+    query: str,
+    limit: int,
+    site: str | None,
+    tag: str | None,
+    category: str | None,
+    since: str | None,
+    until: str | None,
+    lang: str | None,
+    as_json: bool,
+) -> None:
+    """Full-text search of the archive (FTS5 syntax or plain words); exit 1 when nothing matches."""
+    with _archive(ctx) as archive:
+        hits = archive.search(
+            query,
+            limit=limit,
+            site=site,
+            tag=tag,
+            category=category,
+            since=_date_option(since, "--since"),
+            until=_date_option(until, "--until"),
+            lang=lang,
+        )
+    if as_json:
+        click.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+    elif hits:
+        table = Table(show_lines=False)
+        for column in ("title", "site", "date", "snippet"):
+            table.add_column(column, overflow="fold")
+        for hit in hits:
+            snippet = escape(hit.snippet).replace("**", "[bold yellow]", 1)
+            while "**" in snippet:
+                snippet = snippet.replace("**", "[/bold yellow]", 1).replace("**", "[bold yellow]", 1)
+            date = hit.published.date().isoformat() if hit.published else ""
+            table.add_row(escape(hit.title), escape(hit.site), date, snippet)
+        Console().print(table)
+    else:
+        click.echo("no matches", err=True)
+    if not hits:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.pass_context
+@_errors_to_exit
+def show(ctx: click.Context, target: str, fmt: str) -> None:
+    """Print one archived article, by URL or by its path in the archive."""
+    with _archive(ctx) as archive:
+        article = archive.get(target)
+    if article is None:
+        raise InputError(f"{target} is not in the archive")
+    if fmt == "json":
+        click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(article.to_markdown(), nl=False)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_context
+@_errors_to_exit
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Articles per site, top tags, date range, index and file sizes."""
+    with _archive(ctx) as archive:
+        figures = archive.stats()
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    console = Console()
+    console.print(
+        f"[bold]{figures['articles']}[/bold] articles, {figures['markdown_files']} Markdown files "
+        f"({figures['markdown_bytes']:,} bytes), index {figures['index_bytes']:,} bytes, "
+        f"WARC {figures['warc_bytes']:,} bytes"
+    )
+    console.print(f"published from {figures['published_from'] or '-'} to {figures['published_to'] or '-'}")
+    table = Table(title="sites")
+    table.add_column("site")
+    table.add_column("articles", justify="right")
+    for row in figures["sites"]:
+        table.add_row(escape(row["site"]), str(row["articles"]))
+    console.print(table)
+    if figures["top_tags"]:
+        console.print(
+            "top tags: " + ", ".join(f"{escape(t['tag'])} ({t['articles']})" for t in figures["top_tags"])
+        )
+
+
+@cli.command()
+@click.pass_context
+@_errors_to_exit
+def reindex(ctx: click.Context) -> None:
+    """Rebuild index.db from the Markdown files (a damaged index is kept aside, never overwritten)."""
+    root: Path = ctx.obj["archive"]
+    counts = rebuild_index(root)
+    click.echo(f"{counts['indexed']} indexed, {counts['failed']} failed")
+    if counts["failed"]:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--site", help="Only pages of this site (host).")
+@click.pass_context
+@_errors_to_exit
+def reprocess(ctx: click.Context, site: str | None) -> None:
+    """Re-extract every stored raw page with the current extractor and update what changed."""
+    with _archive(ctx) as archive:
+        counts = archive.reprocess(site=site)
+    click.echo(", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing stored to reprocess")

@@ -6,7 +6,10 @@
     ├── InputError          bad input from the user: missing file, directory, unreadable path
     │   └── NotHTML         bytes or text that are not an HTML document (empty, binary, plain text)
     ├── PostError           a Markdown post whose front matter cannot be parsed
-    └── ConfigError         a configuration or site-profile file that is invalid
+    ├── ConfigError         a configuration or site-profile file that is invalid
+    └── StoreError          the archive cannot be used as asked
+        ├── IndexCorrupt    index.db is damaged or not a thresher index (it is never overwritten)
+        └── ArchiveBusy     another process holds the archive's index for writing
 
 Third-party exceptions (OSError, yaml, sqlite3, httpx) are translated at the boundary with
 ``raise ... from exc``; nothing else escapes the library.
@@ -14,7 +17,16 @@ Third-party exceptions (OSError, yaml, sqlite3, httpx) are translated at the bou
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "InputError", "NotHTML", "PostError", "ThresherError"]
+__all__ = [
+    "ArchiveBusy",
+    "ConfigError",
+    "IndexCorrupt",
+    "InputError",
+    "NotHTML",
+    "PostError",
+    "StoreError",
+    "ThresherError",
+]
 
 
 class ThresherError(Exception):
@@ -35,3 +47,15 @@ class PostError(ThresherError):
 
 class ConfigError(ThresherError):
     """A configuration or site-profile file is invalid."""
+
+
+class StoreError(ThresherError):
+    """The archive (files, index, WARC) cannot be used as asked."""
+
+
+class IndexCorrupt(StoreError):
+    """``index.db`` is damaged or is not a thresher index; it is left untouched."""
+
+
+class ArchiveBusy(StoreError):
+    """Another process is writing to the archive's index."""

@@ -60,10 +60,15 @@ def _gunzip(name: str, data: bytes, limit: int) -> bytes:
     return bytes(out)
 
 
-def atomic_write(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder and a rename: never a half file."""
+def atomic_write(path: str | Path, text: str, *, fsync: bool = True, tmp_dir: Path | None = None) -> None:
+    """Write ``text`` to ``path`` via a temp file and a rename: never a half file.
+
+    ``fsync=False`` keeps the atomicity (a crash leaves the old file or the new one, never a mix) but
+    not durability across power loss; the archive uses it because its index can be rebuilt.
+    ``tmp_dir`` (same file system) holds the temp file, so a kill -9 leaves litter only there.
+    """
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
+    folder = tmp_dir or (target.parent if str(target.parent) else Path("."))
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
@@ -71,8 +76,9 @@ def atomic_write(path: str | Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):

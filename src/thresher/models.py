@@ -13,9 +13,20 @@ import yaml
 
 from .errors import PostError
 
-__all__ = ["AffiliateLink", "Article", "ArticleKind", "Link", "content_hash", "count_words"]
+__all__ = [
+    "AddResult",
+    "AddStatus",
+    "AffiliateLink",
+    "Article",
+    "ArticleKind",
+    "Link",
+    "SearchHit",
+    "content_hash",
+    "count_words",
+]
 
 ArticleKind = Literal["article", "listing", "page"]
+AddStatus = Literal["new", "updated", "unchanged"]
 
 
 def count_words(text: str) -> int:
@@ -279,3 +290,37 @@ def split_front_matter(document: str) -> tuple[dict[str, Any], str]:
     if not isinstance(meta, dict):
         raise PostError("front matter is not a mapping of keys to values")
     return meta, document[match.end() :].lstrip("\n")
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class AddResult:
+    """What :meth:`thresher.Archive.add` did with one article."""
+
+    status: AddStatus
+    url: str
+    path: str  # relative to the archive root
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class SearchHit:
+    """One search result: where the article is and why it matched."""
+
+    url: str
+    title: str
+    site: str
+    published: datetime | None
+    snippet: str  # matched words wrapped in ``**`` (Markdown bold)
+    score: float  # higher is better (negated bm25)
+    path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "url": self.url,
+            "title": self.title,
+            "site": self.site,
+            "published": format_datetime(self.published) if self.published else None,
+            "snippet": self.snippet,
+            "score": self.score,
+            "path": self.path,
+        }

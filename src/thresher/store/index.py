@@ -1,0 +1,160 @@
+"""The archive's SQLite index (``index.db``): schema as registered migrations, FTS5 kept in sync by triggers.
+
+The Markdown files are the source of truth; this index can always be rebuilt from them (``reindex``).
+It follows sqlite-utils' FTS conventions (``articles_fts`` with ``content='articles'``), so it opens in
+Datasette with full-text search working.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from ..errors import ArchiveBusy, IndexCorrupt, StoreError
+from ..search_query import DEFAULT_TOKENIZE
+
+__all__ = ["FTS_COLUMNS", "INDEX_NAME", "migrations", "open_index"]
+
+INDEX_NAME = "index.db"
+FTS_COLUMNS = ("title", "description", "tags", "text")
+# porter stemming over unicode61 with diacritics folded: "café" finds "cafe", "running" finds "runs".
+FTS_TOKENIZE = DEFAULT_TOKENIZE
+MIGRATION_SET = "thresher"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def migrations() -> Migrations:
+    """The index schema, one registered migration per change; applied in order, each once."""
+    m = Migrations(MIGRATION_SET)
+
+    @m(name="0001_articles")
+    def articles(db: Database) -> None:
+        db["articles"].create(  # type: ignore[union-attr]
+            {
+                "id": int,
+                "url": str,  # canonical URL: one row per article
+                "site": str,  # host
+                "site_name": str,
+                "kind": str,
+                "title": str,
+                "author": str,
+                "published": str,  # ISO 8601 UTC
+                "updated": str,
+                "description": str,
+                "excerpt": str,
+                "lang": str,
+                "thumbnail": str,
+                "tags": str,  # JSON arrays, also searched through FTS
+                "categories": str,
+                "keywords": str,
+                "word_count": int,
+                "content_hash": str,
+                "profile": str,
+                "path": str,  # relative to the archive root
+                "source_url": str,
+                "first_seen": str,
+                "last_seen": str,
+                "last_changed": str,
+                "warc_file": str,
+                "warc_offset": int,
+                "warc_length": int,
+                "text": str,
+            },
+            pk="id",
+            not_null={"url", "path", "content_hash", "first_seen", "last_seen", "last_changed"},
+        )
+        db["articles"].create_index(["url"], unique=True)  # type: ignore[union-attr]
+        db["articles"].create_index(["site", "published"])  # type: ignore[union-attr]
+        db["articles"].create_index(["path"], unique=True)  # type: ignore[union-attr]
+        for name, column in (("tags", "tag"), ("categories", "category")):
+            db[name].create(  # type: ignore[union-attr]
+                {"article_id": int, column: str, "position": int},
+                pk=("article_id", "position"),
+                foreign_keys=[("article_id", "articles", "id")],
+            )
+            db[name].create_index([column])  # type: ignore[union-attr]
+        db["links"].create(  # type: ignore[union-attr]
+            {"article_id": int, "kind": str, "position": int, "url": str, "title": str, "network": str},
+            pk=("article_id", "kind", "position"),
+            foreign_keys=[("article_id", "articles", "id")],
+        )
+        db["links"].create_index(["url"])  # type: ignore[union-attr]
+        db["versions"].create(  # type: ignore[union-attr]
+            {"article_id": int, "content_hash": str, "first_seen": str, "replaced_at": str, "path": str},
+            pk=("article_id", "content_hash", "replaced_at"),
+            foreign_keys=[("article_id", "articles", "id")],
+        )
+
+    @m(name="0002_articles_fts")
+    def articles_fts(db: Database) -> None:
+        db["articles"].enable_fts(  # type: ignore[union-attr]
+            list(FTS_COLUMNS), fts_version="FTS5", create_triggers=True, tokenize=FTS_TOKENIZE
+        )
+
+    return m
+
+
+def open_index(folder: Path, *, create: bool = True) -> Database:
+    """Open (and migrate) ``folder/index.db``.
+
+    Raises:
+        IndexCorrupt: the file is not SQLite, fails ``quick_check``, or is another program's database.
+        ArchiveBusy: another writer holds the database past the busy timeout.
+        StoreError: the folder cannot be created or the file cannot be opened.
+    """
+    path = folder / INDEX_NAME
+    if not path.exists() and not create:
+        raise StoreError(f"no archive index at {path}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"cannot open {path}: {exc}") from exc
+    db = Database(conn)
+    try:
+        _check(db, path)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"{path}: cannot switch to WAL mode (journal_mode={mode})")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrations().apply(db)
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise ArchiveBusy(f"{path} is locked by another thresher process; try again later") from exc
+        raise StoreError(f"{path}: {exc}") from exc
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise IndexCorrupt(
+            f"{path} is damaged ({exc}); it was left as is — move it away and run "
+            "`thresher reindex` to rebuild it from the Markdown files"
+        ) from exc
+    except StoreError:
+        conn.close()
+        raise
+    return db
+
+
+def _check(db: Database, path: Path) -> None:
+    """Refuse a file that is not SQLite, is damaged, or belongs to another program."""
+    conn = db.conn
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise IndexCorrupt(f"{path} is not an SQLite database ({exc}); it was left as is") from exc
+    tables = set(db.table_names())
+    if tables and "_sqlite_migrations" not in tables:
+        raise IndexCorrupt(
+            f"{path} is not a thresher index (tables: {', '.join(sorted(tables)[:5])}); it was left as is"
+        )
+    if tables:
+        row = conn.execute("PRAGMA quick_check").fetchone()
+        if row is None or row[0] != "ok":
+            raise IndexCorrupt(
+                f"{path} failed its integrity check ({row[0] if row else 'no answer'}); "
+                "it was left as is — run `thresher reindex` to rebuild it"
+            )

@@ -1,0 +1,189 @@
+"""Rebuilding the index from the Markdown files, and re-extracting stored raw pages."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import PostError, StoreError, ThresherError
+from ..models import Article, format_datetime
+from ..urls import canonicalize
+from .index import INDEX_NAME, open_index
+
+if TYPE_CHECKING:
+    from .archive import Archive
+
+__all__ = ["markdown_files", "rebuild_index", "reprocess"]
+
+_SKIP_DIRS = frozenset({"warc", "logs"})
+_HISTORY_COLUMNS = (
+    "url",
+    "first_seen",
+    "last_seen",
+    "last_changed",
+    "warc_file",
+    "warc_offset",
+    "warc_length",
+)
+
+
+def markdown_files(root: Path) -> list[Path]:
+    """Every article file under ``root`` (warc/, logs/ and hidden folders skipped), sorted."""
+    return sorted(
+        md
+        for host in root.iterdir()
+        if host.is_dir() and host.name not in _SKIP_DIRS and not host.name.startswith(".")
+        for md in host.glob("*.md")
+    )
+
+
+def _old_history(root: Path) -> tuple[dict[str, tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Dates and WARC references per URL, and versions, from the current index when it is readable."""
+    path = root / INDEX_NAME
+    if not path.exists():
+        return {}, []
+    try:
+        db = open_index(root, create=False)
+    except ThresherError:
+        return {}, []  # damaged or foreign: nothing to carry over, and it stays untouched
+    try:
+        rows = db.conn.execute(f"select {', '.join(_HISTORY_COLUMNS)} from articles").fetchall()
+        versions = db.conn.execute(
+            "select a.url, v.content_hash, v.first_seen, v.replaced_at, v.path "
+            "from versions v join articles a on a.id = v.article_id"
+        ).fetchall()
+        return {r[0]: tuple(r) for r in rows}, list(versions)
+    finally:
+        db.conn.close()
+
+
+def rebuild_index(root: Path) -> dict[str, int]:
+    """Build a fresh ``index.db`` from the Markdown files, then swap it in.
+
+    The new index is built beside the old one and renamed over it only when complete, so a crash leaves
+    the old index in place. A damaged or foreign old index is kept as ``index.db.damaged-<time>``, never
+    overwritten. History (first_seen, versions, WARC references) is carried over from a readable old index.
+
+    Returns:
+        counts: ``indexed`` and ``failed``.
+    """
+    from .archive import _write_row  # the same row writer as Archive.add
+
+    if not root.is_dir():
+        raise StoreError(f"{root} is not an archive folder")
+    history, versions = _old_history(root)
+    build = root / ".rebuild"
+    with contextlib.suppress(FileNotFoundError):
+        for leftover in build.iterdir():
+            leftover.unlink()
+    db = open_index(build)
+    counts = Counter({"indexed": 0, "failed": 0})
+    now = format_datetime(datetime.now(UTC))
+    conn = db.conn
+    conn.execute("BEGIN")
+    try:
+        for path in markdown_files(root):
+            rel = path.relative_to(root).as_posix()
+            try:
+                article = Article.from_markdown(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, PostError):
+                counts["failed"] += 1
+                continue
+            url = canonicalize(article.canonical_url)
+            if not url:
+                counts["failed"] += 1
+                continue
+            old = history.get(url)
+            row = None if old is None else (None, article.content_hash, rel, old[1], old[3])
+            ref = None
+            if old is not None and old[4]:
+                ref = _Ref(old[4], old[5], old[6])
+            try:
+                _write_row(conn, article, url, rel, now, row, ref)
+            except sqlite3.IntegrityError:
+                counts["failed"] += 1  # two files claim one URL: the first one (sorted) wins
+                continue
+            if old is not None:
+                conn.execute("update articles set last_seen = ? where url = ?", [old[2], url])
+            counts["indexed"] += 1
+        for url, content_hash, first_seen, replaced_at, vpath in versions:
+            conn.execute(
+                "insert or ignore into versions (article_id, content_hash, first_seen, replaced_at, path) "
+                "select id, ?, ?, ?, ? from articles where url = ?",
+                [content_hash, first_seen, replaced_at, vpath, url],
+            )
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode = DELETE")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        conn.close()
+        raise
+    conn.close()
+    _swap_in(root, build / INDEX_NAME)
+    with contextlib.suppress(OSError):
+        build.rmdir()
+    return dict(counts)
+
+
+class _Ref:
+    """A WARC reference carried over from the old index."""
+
+    __slots__ = ("file", "length", "offset")
+
+    def __init__(self, file: str, offset: int, length: int) -> None:
+        self.file, self.offset, self.length = file, offset, length
+
+
+def _swap_in(root: Path, new: Path) -> None:
+    """Replace ``root/index.db`` with ``new``; a damaged or foreign old index is renamed aside."""
+    target = root / INDEX_NAME
+    if target.exists():
+        try:
+            db = open_index(root, create=False)
+            db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.conn.close()
+            healthy = True
+        except ThresherError:
+            healthy = False
+        if not healthy:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            os.replace(target, root / f"{INDEX_NAME}.damaged-{stamp}")
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            (root / f"{INDEX_NAME}{suffix}").unlink()
+    os.replace(new, target)
+
+
+def reprocess(archive: Archive, *, site: str | None = None) -> dict[str, int]:
+    """Re-extract every stored raw page (the newest response per URL) and update what changed."""
+    from ..extract import extract
+
+    latest: dict[str, tuple[Any, Any]] = {}
+    for ref, raw in archive.warc:
+        if raw.status != 200:
+            continue
+        url = canonicalize(raw.url)
+        if site and site.lower() not in (url.split("/")[2] if "//" in url else ""):
+            continue
+        known = latest.get(url)
+        if known is None or raw.fetched_at >= known[1].fetched_at:
+            latest[url] = (ref, raw)
+    counts: Counter[str] = Counter()
+    for _url, (ref, raw) in sorted(latest.items()):
+        try:
+            article = extract(raw.body, raw.url)
+        except ThresherError:
+            counts["failed"] += 1
+            continue
+        if article.kind != "article":
+            counts["not_article"] += 1
+            continue
+        result = archive.add(article, ref=ref)
+        counts[result.status] += 1
+    return dict(counts)
