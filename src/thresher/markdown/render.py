@@ -24,7 +24,7 @@ _OPTIONS = html_to_markdown.ConversionOptions(
     code_block_style="backticks",
     escape_asterisks=True,
     escape_underscores=True,
-    escape_misc=True,
+    escape_misc=False,  # it escapes every "-" and "." ("USB\\-C 3\\.2"); the one risk, "<", is handled below
     autolinks=False,
     extract_metadata=False,
     infer_dimensions=False,
@@ -33,6 +33,10 @@ _OPTIONS = html_to_markdown.ConversionOptions(
     inline_data_media="drop_element",
 )
 _BLANK_RUNS = re.compile(r"\n{3,}")
+# A "<" that CommonMark could read as the start of raw HTML (tag, comment, declaration), except an
+# angle-bracket link destination "](<…>)" that the converter writes itself.
+_HTML_START = re.compile(r"(?<!\]\()(?<!\\)<(?=[A-Za-z/!?])")
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _TRAILING = re.compile(r"[ \t]+$", re.M)
 
 
@@ -43,6 +47,30 @@ def body_to_markdown(node: Any) -> str:
         return ""
     content = html_to_markdown.convert(html, _OPTIONS).content or ""
     content = _BLANK_RUNS.sub("\n\n", _TRAILING.sub("", content)).strip("\n")
+    if "<" in content or "\n>" in content:
+        content = _tidy(content)
     if not content and node.text(deep=True).strip():
         return node_to_markdown(node)
     return content + "\n" if content else ""
+
+
+def _tidy(markdown: str) -> str:
+    """Outside code blocks: escape a text "<" that would start raw HTML (not in code spans), and put a
+    blank line before a block quote that directly follows a paragraph (valid, but hard to read)."""
+    out: list[str] = []
+    fence = ""
+    for line in markdown.split("\n"):
+        marker = _FENCE_LINE.match(line)
+        if fence:
+            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
+                fence = ""
+        elif marker:
+            fence = marker.group(1)
+        else:
+            if line.startswith(">") and out and out[-1] and not out[-1].startswith(">"):
+                out.append("")
+            if "<" in line:
+                parts = re.split(r"(`+[^`]*`+)", line)  # odd items are code spans: left as they are
+                line = "".join(p if i % 2 else _HTML_START.sub(r"\\<", p) for i, p in enumerate(parts))
+        out.append(line)
+    return "\n".join(out)
