@@ -66,10 +66,13 @@ def extract(
     """
     data = to_utf8(html)
     ensure_html(data)
-    data, _ = strip_affiliate_ranges(data)
+    data, ranges = strip_affiliate_ranges(data)
     tree = LexborHTMLParser(data)
     profiles = profiles or default_profiles()
-    return _Extraction(tree, data, url, profiles, profile).run()
+    article = _Extraction(tree, data, url, profiles, profile).run()
+    if ranges:
+        article.ad_networks.insert(0, "affiliate-ranges")
+    return article
 
 
 class _Extraction:

@@ -990,11 +990,14 @@ def _exit_link(walker: _Walker, link: _Inline) -> None:
             label = _resolve(pieces, "[").strip(_SPACE_OR_BR)
     if not label:
         if content:
-            buf.append(" ")
+            buf.append(_BR if _BR in content else " ")
             ctx.space = True
         return
-    if content[0] == " ":
-        buf.append(" ")
+    # Spaces and breaks at the edges of the text go outside the brackets, where they still separate words.
+    lead = content[: len(content) - len(content.lstrip(_SPACE_OR_BR))]
+    trail = content[len(content.rstrip(_SPACE_OR_BR)) :]
+    if lead:
+        buf.append(_BR if _BR in lead else " ")
     else:
         # `!` right before `[` would make the link an image, also when emphasis between them is dropped.
         index = len(buf) - 1
@@ -1004,9 +1007,9 @@ def _exit_link(walker: _Walker, link: _Inline) -> None:
             buf[index] = buf[index][:-1] + "\\!"
     title = _title(link.title) if link.title else ""
     buf.append(f"[{label}]({_destination(link.href)}{title})")
-    if content[-1] == " ":
-        buf.append(" ")
-    ctx.space = content[-1] == " "
+    if trail:
+        buf.append(_BR if _BR in trail else " ")
+    ctx.space = bool(trail)
 
 
 def _enter_link(walker: _Walker, node: LexborNode) -> bool:

@@ -263,7 +263,7 @@ class Archive:
                 title=r[1] or "",
                 site=r[2] or "",
                 published=parse_yaml_datetime(r[3]),
-                snippet=r[5] or "",
+                snippet=" ".join((r[5] or "").split()),
                 score=round(float(r[6]), 6),
                 path=r[4],
             )
