@@ -9,6 +9,8 @@ The library works without the CLI::
 
 from __future__ import annotations
 
+__version__ = "0.1.0"  # before the imports: modules below read it
+
 from .errors import (
     ArchiveBusy,
     ConfigError,
@@ -22,8 +24,6 @@ from .errors import (
 from .extract import extract
 from .models import AddResult, AffiliateLink, Article, Link, SearchHit
 from .store import Archive
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AddResult",
