@@ -114,6 +114,7 @@ class Article:
     content_hash: str = ""
     profile: str = "generic"
     ad_networks: list[str] = field(default_factory=list)
+    robots: list[str] = field(default_factory=list)  # <meta name="robots"> directives, e.g. ["noindex"]
 
     def front_matter(self) -> dict[str, Any]:
         """The YAML front matter as an ordered dict, empty values left out."""
@@ -243,7 +244,13 @@ def parse_yaml_datetime(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter and parser when PyYAML was built with them: the pure-Python ones took ~4 ms to write
+# and ~12 ms to read one article's front matter.
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     """SafeDumper that writes datetimes as Hexo-style timestamps and never wraps long strings."""
 
 
@@ -280,7 +287,7 @@ def split_front_matter(document: str) -> tuple[dict[str, Any], str]:
     if not match:
         return {}, document
     try:
-        meta = yaml.safe_load(match.group(1)) if match.group(1).strip() else {}
+        meta = yaml.load(match.group(1), Loader=_Loader) if match.group(1).strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""

@@ -121,6 +121,7 @@ class _Extraction:
             lang=md.lang,
             related=related,
             profile=profile.name,
+            robots=_robots_directives(self.meta.first("robots"), self.meta.first("thresher")),
         )
         if body is not None:
             self._fill_body(article, body, md, url)
@@ -228,3 +229,14 @@ def _is_auto_excerpt(description: str, body_text: str) -> bool:
     head = desc[:120]
     body = _NOSPACE.sub("", body_text[: 4 * len(head) + 400])
     return body.startswith(head)
+
+
+def _robots_directives(*values: str | None) -> list[str]:
+    """``<meta name="robots">`` (and one addressed to thresher) as lower-case directives."""
+    out: list[str] = []
+    for value in values:
+        for part in (value or "").lower().replace(";", ",").split(","):
+            part = part.strip()
+            if part and part not in out:
+                out.append(part)
+    return out
