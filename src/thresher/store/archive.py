@@ -33,9 +33,6 @@ from .warc import RawResponse, WarcRef, WarcStore
 
 __all__ = ["Archive"]
 
-# bm25 weights in FTS column order (title, description, tags, text): the title counts most.
-_BM25 = "bm25(articles_fts, 10.0, 3.0, 5.0, 1.0)"
-
 
 # A temp file older than this belongs to a writer that died (writes take milliseconds).
 _STALE_SECONDS = 600
@@ -75,6 +72,7 @@ class Archive:
         # temp files live in one folder, so what a killed writer leaves behind is easy to find and clear
         self._tmp = self.root / ".tmp"
         self._tmp.mkdir(exist_ok=True)
+        self._folders: set[Path] = set()  # host folders known to exist (saves a mkdir per article)
         _clear_stale(self._tmp)
         self._queries = QueryBuilder(FTS_COLUMNS)
 
@@ -163,7 +161,9 @@ class Archive:
             return AddResult(status="unchanged", url=url, path=rel)
         document = article.to_markdown()
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in self._folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(target.parent)
             atomic_write(target, document, fsync=False, tmp_dir=self._tmp)
         except (OSError, ThresherError) as exc:
             raise StoreError(f"cannot write {target}: {exc}") from exc
@@ -246,11 +246,13 @@ class Archive:
         if lang:
             where.append("(a.lang = ? or a.lang like ?)")
             params += [lang, f"{lang}-%"]
+        # "order by rank" lets FTS5 sort internally (rank is bm25 with the title weighted highest, set in
+        # migration 0004) and compute snippet() only for the rows returned
         sql = (
             "select a.url, a.title, a.site, a.published, a.path, "
-            "snippet(articles_fts, -1, '**', '**', '…', 16), -" + _BM25 + " "
+            "snippet(articles_fts, -1, '**', '**', '…', 16), -articles_fts.rank "
             "from articles_fts join articles a on a.id = articles_fts.rowid "
-            f"where {' and '.join(where)} order by {_BM25} limit ?"
+            f"where {' and '.join(where)} order by articles_fts.rank limit ?"
         )
         params.append(max(1, min(int(limit), 10_000)))
         try:
@@ -352,14 +354,16 @@ def _write_row(
         values |= {"warc_file": ref.file, "warc_offset": ref.offset, "warc_length": ref.length}
     columns = list(values)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("url", "first_seen"))
-    conn.execute(
-        f"insert into articles ({', '.join(columns)}) values ({', '.join('?' * len(columns))}) "
-        f"on conflict(url) do update set {updates}",
-        list(values.values()),
+    article_id = int(
+        conn.execute(
+            f"insert into articles ({', '.join(columns)}) values ({', '.join('?' * len(columns))}) "
+            f"on conflict(url) do update set {updates} returning id",
+            list(values.values()),
+        ).fetchone()[0]
     )
-    article_id = int(conn.execute("select id from articles where url = ?", [url]).fetchone()[0])
-    for table in ("tags", "categories", "links"):
-        conn.execute(f"delete from {table} where article_id = ?", [article_id])
+    if row is not None:  # a new article has no old tags, categories or links to clear
+        for table in ("tags", "categories", "links"):
+            conn.execute(f"delete from {table} where article_id = ?", [article_id])
     conn.executemany(
         "insert into tags (article_id, tag, position) values (?, ?, ?)",
         [(article_id, tag, i) for i, tag in enumerate(article.tags)],

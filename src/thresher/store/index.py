@@ -22,6 +22,8 @@ FTS_COLUMNS = ("title", "description", "tags", "text")
 # porter stemming over unicode61 with diacritics folded: "café" finds "cafe", "running" finds "runs".
 FTS_TOKENIZE = DEFAULT_TOKENIZE
 MIGRATION_SET = "thresher"
+# bm25 weights in FTS column order (title, description, tags, text): the title counts most.
+FTS_RANK = "bm25(10.0, 3.0, 5.0, 1.0)"
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -92,6 +94,19 @@ def migrations() -> Migrations:
         db["articles"].enable_fts(  # type: ignore[union-attr]
             list(FTS_COLUMNS), fts_version="FTS5", create_triggers=True, tokenize=FTS_TOKENIZE
         )
+
+    @m(name="0003_nocase_tag_indexes")
+    def nocase_indexes(db: Database) -> None:
+        # search filters compare tags and categories case-insensitively; without these indexes every
+        # filtered query read the whole table
+        db.execute("create index if not exists idx_tags_tag_nocase on tags (tag collate nocase)")
+        db.execute("create index if not exists idx_categories_nocase on categories (category collate nocase)")
+
+    @m(name="0004_fts_rank")
+    def fts_rank(db: Database) -> None:
+        # FTS5 sorts by its rank column internally and computes snippet() only for the rows it returns;
+        # ordering by a bm25() expression computed a snippet for every match first
+        db.execute(f"insert into articles_fts(articles_fts, rank) values ('rank', '{FTS_RANK}')")
 
     return m
 
