@@ -412,6 +412,11 @@ def test_line_start_escaping_after_hard_breaks() -> None:
     assert [token.type for token in tokens] == ["paragraph_open", "inline", "paragraph_close"]
 
 
+def test_characters_at_text_node_edges_escape_only_when_they_could_join_markup() -> None:
+    assert convert("<p>Files &amp; <b>Folders</b>, 3 &lt; <i>4</i></p>") == "Files & **Folders**, 3 < *4*\n"
+    assert convert("<p>AT&amp;<span>amp;T</span></p>") == "AT\\&amp;T\n"
+
+
 def test_bang_before_a_link_is_not_an_image() -> None:
     markdown = convert("<p>Wow!<a href='/x'>link</a></p>")
     assert markdown == "Wow\\![link](/x)\n"

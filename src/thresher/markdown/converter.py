@@ -317,12 +317,10 @@ def _flanking(before: str, after: str) -> tuple[bool, bool]:
 
 
 def _written_if_simple(pieces: list[str], before: str, after: str) -> list[str] | None:
-    """The pieces with marks written as delimiters, if every mark needs no tidying and pairs as nested.
-
-    That holds when each mark stands alone, an opener has no space after it and can only open, and a
-    closer has no space before it and can only close: a CommonMark parser then pairs each closer with the
-    nearest opener, which is exactly the HTML nesting. It is the common case, and one cheap pass.
-    """
+    """The pieces with marks written as delimiters if none needs tidying and all pair as nested, else None."""
+    # That holds when each mark stands alone, an opener has no space after it and can only open, and a closer
+    # has no space before it and can only close: a CommonMark parser then pairs each closer with the nearest
+    # opener, which is exactly the HTML nesting. It is the common case, and one cheap pass.
     written = pieces[:]
     last = len(pieces) - 1
     for index, piece in enumerate(pieces):
@@ -548,11 +546,9 @@ def _drop_marks(pieces: list[str], bad: set[int]) -> list[str]:
 
 
 def _resolve(pieces: list[str], before: str = " ", after: str = " ") -> str:
-    """Join pieces with marks as delimiters, dropping emphasis a CommonMark parser would pair otherwise.
-
-    ``before`` and ``after`` are what the parser sees around the text: a space at the edges of a paragraph,
-    heading or cell; ``[`` and the end of input (a space) for a link's text.
-    """
+    """Join pieces with marks as delimiters, dropping emphasis a CommonMark parser would pair otherwise."""
+    # `before` and `after` are what the parser sees around the text: a space at the edges of a paragraph,
+    # heading or cell; `[` and the end of input (read as a space) for a link's text.
     pieces = [piece for piece in pieces if piece]
     written = _written_if_simple(pieces, before, after)
     if written is None:
@@ -1291,7 +1287,11 @@ def node_to_markdown(node: LexborNode) -> str:
             if "\n" in body or "  " in body or "\t" in body or "\f" in body or "\r" in body:
                 body = _WS_RE.sub(" ", body)
             if _has_special(body):
-                body = _ESCAPE_RE.sub(_backslash, body)
+                # Escape as if the node's trailing space were still there: `&` or `<` before a space is text.
+                if text[-1] in _HTML_WHITESPACE:
+                    body = _ESCAPE_RE.sub(_backslash, body + " ")[:-1]
+                else:
+                    body = _ESCAPE_RE.sub(_backslash, body)
             if not ctx.space and text[0] in _HTML_WHITESPACE:
                 body = " " + body
             if text[-1] in _HTML_WHITESPACE:
