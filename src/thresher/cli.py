@@ -314,3 +314,62 @@ def reprocess(ctx: click.Context, site: str | None) -> None:
     with _archive(ctx) as archive:
         counts = archive.reprocess(site=site)
     click.echo(", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing stored to reprocess")
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A thresher.toml with [crawl] settings and [[sites]].",
+)
+@click.option("--site", "site_names", multiple=True, help="Only this configured site (repeatable).")
+@click.option(
+    "--delay", type=click.FloatRange(min=0), help="Seconds between requests to one host (default 1)."
+)
+@click.option("--concurrency-per-host", type=click.IntRange(min=1), help="Connections per host (default 1).")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop each site after this many fetches.")
+@click.option("--max-depth", type=click.IntRange(min=0), help="Link depth from the start URLs (default 6).")
+@click.option("--user-agent", help="User-Agent (default: thresher/<version> (+project URL)).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", is_flag=True, help="Only errors and a one-line summary.")
+@click.pass_context
+def crawl(
+    ctx: click.Context,
+    urls: tuple[str, ...],
+    config_path: Path | None,
+    site_names: tuple[str, ...],
+    delay: float | None,
+    concurrency_per_host: int | None,
+    max_pages: int | None,
+    max_depth: int | None,
+    user_agent: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Crawl sites politely into the archive: robots.txt, sitemaps, feeds and links.
+
+    Given URLs, crawls those sites (scope = their hosts); given --config, every [[sites]] entry.
+    Exit 0 when done, 1 when some pages failed, 2 on a usage or configuration error, 130 after Ctrl-C
+    (the frontier is saved; run the same command again to continue).
+    """
+    from .crawl.run import run_crawl  # the crawler pulls in httpx; other commands need not
+
+    try:
+        code = run_crawl(
+            archive=ctx.obj["archive"],
+            urls=list(urls),
+            config_path=config_path,
+            site_names=list(site_names),
+            delay=delay,
+            concurrency_per_host=concurrency_per_host,
+            max_pages=max_pages,
+            max_depth=max_depth,
+            user_agent=user_agent,
+            as_json=as_json,
+            quiet=quiet,
+        )
+    except ThresherError as exc:
+        raise BadInput(str(exc)) from exc
+    sys.exit(code)

@@ -1,0 +1,457 @@
+"""The crawl loop: frontier → robots → politeness → fetch → extract → archive, and discovery back in.
+
+One asyncio task per claimed URL; the frontier hands out at most ``concurrency_per_host`` URLs per host
+and ``max_hosts`` hosts at once, and :class:`~thresher.fetch.Politeness` spaces requests to each host.
+Every state change is committed to the frontier as it happens, so a kill -9 loses only what was in
+flight, and the next run fetches exactly that again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from selectolax.lexbor import LexborHTMLParser
+
+from ..config import Config, SiteConfig
+from ..errors import ThresherError
+from ..extract import extract
+from ..extract.decode import to_utf8
+from ..fetch import Fetcher, FetchResult, Politeness, RobotsPolicy, fetch_with_retries
+from ..store import Archive, RawResponse
+from ..urls import canonicalize
+from .discovery import Discovered, extract_links, parse_feed, parse_sitemap
+from .frontier import Frontier, FrontierEntry
+from .scope import Scope
+
+__all__ = ["CrawlStats", "Crawler"]
+
+_SOURCES_SITEMAP = ("sitemap", "robots")
+_TRANSIENT = frozenset({"timeout", "connect-error", "reset", "truncated", "http-5xx"})
+_IDLE_SLEEP = 0.05
+_MAX_IDLE_SLEEP = 5.0
+
+
+@dataclass(slots=True, kw_only=True)
+class CrawlStats:
+    """What a crawl did, for the summary line, ``--json`` and the run history."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped_robots: int = 0
+    opted_out: int = 0
+    not_articles: int = 0
+    fetched: int = 0
+    discovered: int = 0
+    out_of_scope: int = 0
+    failed: Counter[str] = field(default_factory=Counter)
+    interrupted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready figures."""
+        return {
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped_by_robots": self.skipped_robots,
+            "opted_out": self.opted_out,
+            "not_articles": self.not_articles,
+            "fetched": self.fetched,
+            "discovered": self.discovered,
+            "out_of_scope": self.out_of_scope,
+            "failed": dict(self.failed),
+            "interrupted": self.interrupted,
+        }
+
+
+def _netloc(url: str) -> str:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+class Crawler:
+    """Crawl the configured sites into an archive.
+
+    Args:
+        config: settings and sites.
+        archive: where articles go.
+        frontier: the persistent crawl state (``archive/frontier.db``).
+        transport: an httpx transport (tests); default is the network.
+        on_progress: called with (stats, frontier counts) after each page, for a progress display.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        archive: Archive,
+        frontier: Frontier,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_progress: Callable[[CrawlStats, dict[str, int]], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.archive = archive
+        self.frontier = frontier
+        self.stats = CrawlStats()
+        self.on_progress = on_progress
+        self._transport = transport
+        self._sites = {site.name: site for site in config.sites}
+        self._scopes = {site.name: self._scope(site) for site in config.sites}
+        self._site_of_host = {host: site.name for site in config.sites for host in site.hosts}
+        self._robots: dict[str, RobotsPolicy] = {}
+        self._fetched_per_site: Counter[str] = Counter()
+        self._politeness = Politeness()
+
+    def _scope(self, site: SiteConfig) -> Scope:
+        return Scope(
+            allow_hosts=set(site.hosts),
+            include=list(site.include),
+            exclude=list(site.exclude),
+            max_depth=self.config.crawl.max_depth,
+        )
+
+    # ------------------------------------------------------------------ seeding
+
+    def seed(self) -> None:
+        """Queue every site's start URLs, sitemaps and feeds (known URLs are left as they are)."""
+        for site in self.config.sites:
+            items = [(url, "start") for url in site.start_urls]
+            items += [(url, "sitemap") for url in site.sitemaps]
+            items += [(url, "feed") for url in site.feeds]
+            for url, source in items:
+                self.frontier.add(url, host=_netloc(url), site=site.name, depth=0, source=source)
+            delay = site.delay if site.delay is not None else self.config.crawl.delay
+            for host in site.hosts:
+                self._politeness.configure(
+                    host, delay=delay, concurrency=self.config.crawl.concurrency_per_host
+                )
+
+    def _new_round(self) -> None:
+        """A finished crawl run again: re-read listings, sitemaps and feeds (they are how new posts are
+        found), and re-check articles older than the site's ``recrawl_after`` with conditional requests.
+        A resumed crawl (work still pending) skips this, so it fetches again only what was in flight."""
+        now = time.time()
+        for site in self.config.sites:
+            self.frontier.requeue_stale(site.name, now, states=("done",))
+            if site.recrawl_after is not None:
+                self.frontier.requeue_stale(site.name, now - site.recrawl_after)
+
+    # ------------------------------------------------------------------ the loop
+
+    async def run(self) -> CrawlStats:
+        """Crawl until the frontier is exhausted or the page budgets are spent."""
+        resumed = self.frontier.recover()
+        if resumed == 0 and self.frontier.pending() == 0:
+            self._new_round()
+        self.seed()
+        crawl = self.config.crawl
+        scope_check = self._in_any_scope
+        async with Fetcher(
+            user_agent=crawl.user_agent,
+            connect_timeout=crawl.connect_timeout,
+            read_timeout=crawl.read_timeout,
+            total_timeout=crawl.total_timeout,
+            max_bytes=crawl.max_bytes,
+            in_scope=scope_check,
+            transport=self._transport,
+            html_only=False,
+        ) as fetcher:
+            tasks: dict[asyncio.Task[None], str] = {}
+            try:
+                while True:
+                    busy = set(tasks.values())
+                    room = crawl.max_hosts - len(busy)
+                    exhausted = self._exhausted_hosts()
+                    claimed: list[FrontierEntry] = []
+                    if room > 0:
+                        claimed = self.frontier.claim(
+                            now=time.time(),
+                            exclude_hosts=busy | exhausted,
+                            limit=room * crawl.concurrency_per_host,
+                            per_host=crawl.concurrency_per_host,
+                        )
+                    for entry in claimed:
+                        task = asyncio.create_task(self._process(fetcher, entry))
+                        tasks[task] = entry.host
+                    if not tasks:
+                        due = self.frontier.next_due(exhausted)
+                        if due is None:
+                            break  # nothing left for any host that still has budget
+                        await asyncio.sleep(min(max(due - time.time(), _IDLE_SLEEP), _MAX_IDLE_SLEEP))
+                        continue
+                    done, _ = await asyncio.wait(tasks, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        tasks.pop(task)
+                        task.result()
+            except (KeyboardInterrupt, asyncio.CancelledError):
+                self.stats.interrupted = True
+                for task in tasks:
+                    task.cancel()
+                with contextlib.suppress(BaseException):
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                raise
+        return self.stats
+
+    def _exhausted_hosts(self) -> set[str]:
+        out: set[str] = set()
+        for site in self.config.sites:
+            budget = site.max_pages or self.config.crawl.max_pages
+            if budget is not None and self._fetched_per_site[site.name] >= budget:
+                out.update(site.hosts)
+        return out
+
+    def _in_any_scope(self, url: str) -> bool:
+        return _netloc(url) in self._site_of_host
+
+    # ------------------------------------------------------------------ one URL
+
+    async def _robots_for(self, fetcher: Fetcher, host: str, url: str) -> RobotsPolicy:
+        policy = self._robots.get(host)
+        if policy is None:
+            parts = urlsplit(url)
+            policy = RobotsPolicy()
+            # robots.txt is a request like any other: it waits for, and counts towards, the host's delay
+            await self._politeness.acquire(host)
+            try:
+                await policy.load(fetcher, f"{parts.scheme}://{parts.netloc}")
+            finally:
+                self._politeness.release(host, status=policy.status or 0)
+            self._robots[host] = policy
+            site = self._site_of_host.get(host)
+            if site is not None:
+                for sitemap in policy.sitemaps():
+                    if self.frontier.add(
+                        canonicalize(sitemap), host=_netloc(sitemap), site=site, depth=0, source="robots"
+                    ):
+                        self.stats.discovered += 1
+        elif policy.due():
+            await self._politeness.acquire(host)
+            try:
+                await policy.ensure(fetcher)
+            finally:
+                self._politeness.release(host, status=policy.status or 0)
+        delay = policy.crawl_delay(self.config.crawl.user_agent)
+        if delay is not None:
+            self._politeness.set_crawl_delay(host, delay)
+        return policy
+
+    async def _process(self, fetcher: Fetcher, entry: FrontierEntry) -> None:
+        try:
+            await self._process_entry(fetcher, entry)
+        except ThresherError as exc:
+            self.frontier.fail(entry.url, f"error: {exc}"[:200], retry_at=None)
+            self.stats.failed["error"] += 1
+        finally:
+            if self.on_progress is not None:
+                self.on_progress(self.stats, self.frontier.counts())
+
+    async def _process_entry(self, fetcher: Fetcher, entry: FrontierEntry) -> None:
+        url, host = entry.url, entry.host
+        robots = await self._robots_for(fetcher, host, url)
+        if robots.state == "unreachable":
+            self.frontier.defer(url, robots.retry_at_wall(), "robots-unreachable")
+            return
+        if not robots.allowed(url, self.config.crawl.user_agent):
+            self.frontier.complete(url, "skipped", reason="robots")
+            self.stats.skipped_robots += 1
+            return
+        await self._politeness.acquire(host)
+        result: FetchResult | None = None
+        try:
+            # redirects are not followed inside the fetch: each hop is queued as its own URL, so it waits
+            # for the host's delay like every other request (Scrapy does the same)
+            result = await fetch_with_retries(
+                fetcher,
+                url,
+                etag=entry.etag,
+                last_modified=entry.last_modified,
+                max_redirects=0,
+                min_wait=self._politeness.delay_for(host),
+            )
+        finally:
+            self._politeness.release(
+                host,
+                status=result.status if result else 0,
+                retry_after=result.retry_after if result else None,
+            )
+        self.stats.fetched += 1
+        self._fetched_per_site[entry.site or ""] += 1
+        self._handle(entry, result)
+
+    def _handle(self, entry: FrontierEntry, result: FetchResult) -> None:
+        url = entry.url
+        if result.status in (429, 503):
+            wait = (
+                result.retry_after
+                if result.retry_after is not None
+                else self._politeness.delay_for(entry.host)
+            )
+            self.frontier.defer(url, time.time() + max(wait, 0.1), f"http-{result.status}")
+            return
+        if 300 <= result.status < 400 and result.redirects:
+            target = canonicalize(result.redirects[-1])
+            site = entry.site or ""
+            if self._scopes[site].check(target, entry.depth) is None:
+                if self.frontier.add(
+                    target, host=_netloc(target), site=site, depth=entry.depth, source="redirect"
+                ):
+                    self.stats.discovered += 1
+                self.frontier.complete(url, "done", reason="redirect", http_status=result.status)
+            else:
+                self.frontier.complete(
+                    url, "skipped", reason="out-of-scope-redirect", http_status=result.status
+                )
+                self.stats.out_of_scope += 1
+            return
+        if result.not_modified:
+            self.frontier.complete(url, "unchanged", http_status=304, fetched_at=time.time())
+            self.stats.unchanged += 1
+            return
+        if result.error is not None or not 200 <= result.status < 300:
+            reason = result.error or f"http-{result.status}"
+            if reason in _TRANSIENT or (reason.startswith("http-5") and result.status != 501):
+                self.frontier.fail(url, reason, retry_at=time.time() + 30 * (entry.attempts + 1))
+            else:
+                self.frontier.complete(
+                    url,
+                    "failed" if result.status >= 400 or result.status == 0 else "skipped",
+                    reason=reason,
+                    http_status=result.status,
+                )
+            self.stats.failed[reason] += 1
+            return
+        if entry.source in _SOURCES_SITEMAP:
+            self._discover_sitemap(entry, result)
+        elif entry.source == "feed":
+            try:
+                found = parse_feed(result.body, result.url)
+            except ThresherError as exc:
+                self.frontier.complete(url, "failed", reason=f"bad-feed: {exc}"[:200])
+                self.stats.failed["bad-feed"] += 1
+                return
+            self._queue(entry, found, depth=entry.depth + 1, source="page")
+            self.frontier.complete(url, "done", http_status=result.status, fetched_at=time.time())
+        else:
+            self._page(entry, result)
+
+    def _discover_sitemap(self, entry: FrontierEntry, result: FetchResult) -> None:
+        try:
+            pages, children = parse_sitemap(result.body, result.url)
+        except ThresherError as exc:
+            self.frontier.complete(entry.url, "failed", reason=f"bad-sitemap: {exc}"[:200])
+            self.stats.failed["bad-sitemap"] += 1
+            return
+        for child in children:
+            if self._scopes[entry.site or ""].allows_host(child):
+                self.frontier.add(
+                    child, host=_netloc(child), site=entry.site or "", depth=0, source="sitemap"
+                )
+        self._queue(entry, pages, depth=1, source="page")
+        self.frontier.complete(entry.url, "done", http_status=result.status, fetched_at=time.time())
+
+    def _queue(
+        self, entry: FrontierEntry, found: list[Discovered], *, depth: int, source: str | None = None
+    ) -> None:
+        """Queue in-scope URLs. ``source`` overrides the items' own (pages listed in a sitemap or feed
+        are pages, not more sitemaps or feeds)."""
+        scope = self._scopes[entry.site or ""]
+        for item in found:
+            if scope.check(item.url, depth) is not None:
+                self.stats.out_of_scope += 1
+                continue
+            if self.frontier.add(
+                item.url,
+                host=_netloc(item.url),
+                site=entry.site or "",
+                depth=depth,
+                source=source or item.source or "link",
+                lastmod=item.lastmod,
+            ):
+                self.stats.discovered += 1
+
+    def _page(self, entry: FrontierEntry, result: FetchResult) -> None:
+        url = entry.url
+        content_type = (result.content_type or "text/html").lower()
+        if "html" not in content_type:
+            self.frontier.complete(url, "skipped", reason="not-html", http_status=result.status)
+            self.stats.failed["not-html"] += 1
+            return
+        header_robots = {
+            d.strip().lower() for h, v in result.headers if h.lower() == "x-robots-tag" for d in v.split(",")
+        }
+        body = to_utf8(result.body) if result.charset in (None, "utf-8", "utf8") else result.body
+        try:
+            article = extract(body, result.url)
+            tree = LexborHTMLParser(to_utf8(body))
+        except ThresherError as exc:
+            self.frontier.complete(url, "skipped", reason=f"not-html: {exc}"[:200], http_status=result.status)
+            self.stats.failed["not-html"] += 1
+            return
+        self._queue(entry, extract_links(tree, result.url), depth=entry.depth + 1)
+        site = self._sites[entry.site or ""]
+        opted_out = header_robots | set(article.robots)
+        if "noindex" in opted_out or "noarchive" in opted_out or "none" in opted_out:
+            reason = "noindex" if "noindex" in opted_out or "none" in opted_out else "noarchive"
+            self.frontier.complete(url, "skipped", reason=f"opted-out:{reason}", http_status=result.status)
+            self.stats.opted_out += 1
+            return
+        is_article = article.kind == "article" and (
+            site.article_pattern is None or bool(site.article_pattern.search(article.canonical_url or url))
+        )
+        if not is_article:
+            self.frontier.complete(
+                url,
+                "done",
+                reason="not-article",
+                http_status=result.status,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                fetched_at=time.time(),
+            )
+            self.stats.not_articles += 1
+            return
+        raw = RawResponse(
+            url=result.url,
+            status=result.status,
+            headers=result.headers,
+            body=result.body,
+            fetched_at=result.fetched_at or datetime.now(UTC),
+        )
+        added = self.archive.add(article, raw)
+        setattr(self.stats, added.status, getattr(self.stats, added.status) + 1)
+        self.frontier.complete(
+            url,
+            "archived",
+            http_status=result.status,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            content_hash=article.content_hash,
+            article_path=added.path,
+            fetched_at=time.time(),
+        )
+        canonical = canonicalize(article.canonical_url)
+        site_name = entry.site or ""
+        in_scope = (
+            canonical and canonical != url and self._scopes[site_name].check(canonical, entry.depth) is None
+        )
+        # the canonical spelling is the same page: mark it archived so it is never fetched again
+        if in_scope and self.frontier.add(
+            canonical, host=_netloc(canonical), site=site_name, depth=entry.depth, source="canonical"
+        ):
+            self.frontier.complete(
+                canonical,
+                "archived",
+                reason="canonical-of:" + url,
+                content_hash=article.content_hash,
+                article_path=added.path,
+            )

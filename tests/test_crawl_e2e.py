@@ -1,0 +1,101 @@
+"""End-to-end crawls of the fixture sites on loopback; politeness is proved from the server's own log."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from thresher.cli import cli
+from thresher.config import Config, CrawlSettings, default_user_agent, site_for_urls
+from thresher.crawl import Crawler, Frontier
+from thresher.fixtureserver import FixtureServer, SiteSpec
+from thresher.store import Archive
+
+DELAY = 0.12
+
+
+@pytest.fixture(scope="module")
+def server() -> FixtureServer:
+    spec = SiteSpec(name="fix-guides", address="127.0.0.2", n_articles=6, template="redefine")
+    with FixtureServer([spec], slow_seconds=0.2) as srv:
+        yield srv  # type: ignore[misc]
+
+
+def _crawl(server: FixtureServer, root: Path) -> dict[str, object]:
+    base = server.addresses["fix-guides"]
+    config = Config(crawl=CrawlSettings(delay=DELAY, max_pages=120), sites=site_for_urls([base + "/"]))
+    with Archive(root) as archive, Frontier(root / "frontier.db") as frontier:
+        stats = asyncio.run(Crawler(config, archive, frontier).run())
+        return stats.to_dict() | {"counts": frontier.counts(), "archived": len(archive)}
+
+
+def test_polite_crawl_archives_every_article_once(server: FixtureServer, tmp_path: Path) -> None:
+    server.clear_log()
+    result = _crawl(server, tmp_path / "a")
+    log = server.log
+    assert log, "nothing was requested"
+    # robots.txt first, an honest User-Agent on every request
+    assert log[0].path == "/robots.txt"
+    assert all(r.headers.get("user-agent") == default_user_agent() for r in log)
+    # nothing robots.txt disallows was ever requested
+    assert not [r.path for r in log if r.path.startswith(("/private/", "/article_preview.html"))]
+    assert result["skipped_by_robots"] >= 1
+    # per-host gaps between request starts are at least the delay (one connection per host)
+    times = sorted(r.time for r in log)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= DELAY * 0.95, min(gaps)
+    # every listed article that does not opt out is archived, exactly once
+    expected = {a.url for a in server.articles("fix-guides") if not (a.noindex or a.noarchive or a.private)}
+    with Archive(tmp_path / "a") as archive:
+        archived = {row[0] for row in archive.db.conn.execute("select url from articles")}
+    assert expected <= archived
+    assert result["opted_out"] == 2
+    per_path: dict[str, int] = defaultdict(int)
+    for r in log:
+        per_path[r.path] += 1
+    assert all(n == 1 for p, n in per_path.items() if p != "/robots.txt"), per_path
+
+
+def test_second_crawl_is_all_conditional_and_unchanged(server: FixtureServer, tmp_path: Path) -> None:
+    root = tmp_path / "a"
+    first = _crawl(server, root)
+    files = {p: p.read_bytes() for p in root.rglob("*.md")}
+    server.clear_log()
+    second = _crawl(server, root)
+    assert second["new"] == 0 and second["updated"] == 0
+    assert second["unchanged"] >= first["new"]  # type: ignore[operator]
+    article_requests = [r for r in server.log if r.path.count("/") == 2 and r.status in (200, 304)]
+    assert article_requests and all(r.status == 304 for r in article_requests if "if-none-match" in r.headers)
+    assert {p: p.read_bytes() for p in root.rglob("*.md")} == files
+
+
+def test_crawl_command_json_and_usage_errors(server: FixtureServer, tmp_path: Path) -> None:
+    base = server.addresses["fix-guides"]
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        [
+            "--archive",
+            str(tmp_path / "a"),
+            "crawl",
+            base + "/",
+            "--delay",
+            str(DELAY),
+            "--max-pages",
+            "60",
+            "--json",
+        ],
+    )
+    assert result.exit_code in (0, 1), result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["new"] >= 4
+    bad = runner.invoke(cli, ["--archive", str(tmp_path / "a"), "crawl"])
+    assert bad.exit_code == 2 and "nothing to crawl" in bad.stderr
+    bad = runner.invoke(cli, ["crawl", "--config", str(tmp_path / "missing.toml")])
+    assert bad.exit_code == 2 and "no such file" in bad.stderr
