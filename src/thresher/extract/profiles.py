@@ -252,7 +252,9 @@ class ProfileSet:
                 by_name[profile.name] = profile
         if catalogue is None:
             raise ConfigError("the chaff catalogue (sites/chaff.toml) is missing")
-        return cls(tuple(by_name.values()), catalogue)
+        # the techidaily family first: detection stops at the first profile that cannot be beaten
+        ordered = sorted(by_name.values(), key=lambda p: (p.name != "redefine", p.name))
+        return cls(tuple(ordered), catalogue)
 
     def get(self, name: str) -> Profile:
         """The profile called ``name`` ("generic" for the fallback)."""
@@ -285,6 +287,8 @@ class ProfileSet:
             score += 2 * hits
             if score > best_score:
                 best, best_score = profile, score
+                if hits == 3 and score == 7:
+                    break  # no other profile can score higher; the rest would be full-page scans
         return best
 
 
