@@ -23,10 +23,21 @@ __all__ = [
     "SearchHit",
     "content_hash",
     "count_words",
+    "last_header",
 ]
 
 ArticleKind = Literal["article", "listing", "page"]
 AddStatus = Literal["new", "updated", "unchanged"]
+
+
+def last_header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The last value of header ``name`` (any case): a repeated single-valued header's last one wins."""
+    key = name.lower()
+    found = None
+    for field_name, value in headers:
+        if field_name.lower() == key:
+            found = value
+    return found
 
 
 def count_words(text: str) -> int:

@@ -42,7 +42,6 @@ _STRUCTURAL = (
 _LISTING_PATH = re.compile(
     r"/(?:tags?|categories|category|archives?|author|topics?|label|search)(?:/|$)|/page/\d+/?$|^/?$", re.I
 )
-_WS = re.compile(r"\s+")
 _MIN_ARTICLE_WORDS = 80
 
 

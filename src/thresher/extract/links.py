@@ -9,30 +9,26 @@ from urllib.parse import parse_qsl, urlsplit
 from ..clean.dom import descendants, remove_all
 from ..models import AffiliateLink, Link
 from ..urls import absolute_url, host_of
+from .metadata import clean_text
 from .profiles import Catalogue
 
 __all__ = ["take_affiliate_links", "take_also_read", "take_promos", "take_related"]
 
-_WS = re.compile(r"\s+")
 _LEADING_JUNK = re.compile(r"^[\W_]+")
 _BLOCKS = "p, div, aside, ul, ol, table, h1, h2, h3, h4, h5, h6, blockquote"
 _PROMO_TAGS = frozenset({"p", "div", "aside"})
 
 
-def _clean(text: str | None) -> str:
-    return _WS.sub(" ", text or "").strip()
-
-
 def _link_title(a: Any) -> str:
     """Anchor text, else its title attribute, else an image's alt."""
-    text = _clean(a.text(deep=True))
+    text = clean_text(a.text(deep=True))
     if text:
         return text
     title = a.attributes.get("title")
     if title:
-        return _clean(title)
+        return clean_text(title)
     img = a.css_first("img[alt]")
-    return _clean(img.attributes.get("alt")) if img is not None else ""
+    return clean_text(img.attributes.get("alt")) if img is not None else ""
 
 
 def _links_in(node: Any, base_url: str) -> list[Link]:
@@ -155,7 +151,7 @@ def take_promos(body: Any, catalogue: Catalogue, base_url: str) -> list[Link]:
         seen.add(block.mem_id)
         if descendants(block, _BLOCKS):
             continue
-        text = _clean(block.text(deep=True))
+        text = clean_text(block.text(deep=True))
         if not text or len(text) > 300:
             continue
         lowered = _LEADING_JUNK.sub("", text.lower())
@@ -165,7 +161,7 @@ def take_promos(body: Any, catalogue: Catalogue, base_url: str) -> list[Link]:
         anchors = block.css("a[href]")
         if not 1 <= len(anchors) <= catalogue.promo_max_links:
             continue
-        link_chars = sum(len(_clean(a.text(deep=True))) for a in anchors)
+        link_chars = sum(len(clean_text(a.text(deep=True))) for a in anchors)
         extra = len(lowered) - len(prefix) - link_chars
         if extra > catalogue.promo_max_extra:
             continue
@@ -193,6 +189,6 @@ def take_affiliate_links(body: Any, catalogue: Catalogue) -> list[AffiliateLink]
         network = catalogue.affiliate_network(host, keys)
         if network is None:
             continue
-        found.append(AffiliateLink(url=href, text=_clean(a.text(deep=True)), network=network))
+        found.append(AffiliateLink(url=href, text=clean_text(a.text(deep=True)), network=network))
         a.unwrap()
     return found

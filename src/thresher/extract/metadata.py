@@ -18,7 +18,7 @@ from ..urls import absolute_url, host_of
 from .dates import parse_date
 from .profiles import Profile
 
-__all__ = ["MetaTags", "Metadata", "read_meta_tags", "read_metadata"]
+__all__ = ["MetaTags", "Metadata", "clean_text", "read_meta_tags", "read_metadata"]
 
 _ARTICLE_TYPES = frozenset(
     {
@@ -100,7 +100,8 @@ def read_meta_tags(tree: Any) -> MetaTags:
     return tags
 
 
-def _clean(text: str | None) -> str:
+def clean_text(text: str | None) -> str:
+    """Whitespace runs collapsed to one space, edges trimmed (None gives "")."""
     return _WS.sub(" ", text or "").strip()
 
 
@@ -112,7 +113,7 @@ def _texts(root: Any, selectors: tuple[str, ...]) -> list[str]:
             out: list[str] = []
             for node in nodes:
                 value = node.attributes.get("content") if node.tag == "meta" else node.text(deep=True)
-                value = _clean(value).lstrip("#").strip()
+                value = clean_text(value).lstrip("#").strip()
                 if value and value not in out:
                     out.append(value)
             if out:
@@ -175,7 +176,7 @@ def _ld_name(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("name")
     if isinstance(value, str) and value.strip() and not value.strip().startswith(("http://", "https://")):
-        return _clean(value)
+        return clean_text(value)
     return None
 
 
@@ -195,7 +196,7 @@ def _ld_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [p.strip() for p in value.split(",") if p.strip()]
     if isinstance(value, list):
-        return [_clean(str(v)) for v in value if isinstance(v, str | int) and str(v).strip()]
+        return [clean_text(str(v)) for v in value if isinstance(v, str | int) and str(v).strip()]
     return []
 
 
@@ -222,7 +223,7 @@ def read_metadata(tree: Any, meta: MetaTags, profile: Profile, root: Any, url: s
     md.site_name = (
         meta.first("og:site_name", "application-name", "twitter:site:name")
         or _ld_name(ld.get("publisher"))
-        or (_clean(str(publisher)) if isinstance(publisher, str) else None)
+        or (clean_text(str(publisher)) if isinstance(publisher, str) else None)
     )
 
     # title: never the site name (the Redefine preloader <h1>), never "Title - Site"
@@ -235,12 +236,12 @@ def read_metadata(tree: Any, meta: MetaTags, profile: Profile, root: Any, url: s
         _first_text(root, ("h1",)),
     ]
     for candidate in candidates:
-        title = _strip_site_suffix(_clean(candidate), md.site_name)
+        title = _strip_site_suffix(clean_text(candidate), md.site_name)
         if title and (not md.site_name or title.lower() != md.site_name.lower()):
             md.title = title
             break
     else:
-        md.title = _clean(next((c for c in candidates if c), ""))
+        md.title = clean_text(next((c for c in candidates if c), ""))
 
     if not md.site_name:
         md.site_name = _site_from_page(tree, md.title)
@@ -314,15 +315,15 @@ def read_metadata(tree: Any, meta: MetaTags, profile: Profile, root: Any, url: s
 
     md.thumbnail = _thumbnail(tree, root, profile, ld, meta, url, use_og=profile.og_thumbnail)
     md.description = meta.first("description", "og:description", "twitter:description", "dc.description") or (
-        _clean(str(ld["description"])) if isinstance(ld.get("description"), str) else None
+        clean_text(str(ld["description"])) if isinstance(ld.get("description"), str) else None
     )
     if md.description:
-        md.description = _clean(md.description)
+        md.description = clean_text(md.description)
 
     html = tree.css_first("html")
     lang = html.attributes.get("lang") if html is not None else None
     md.lang = (
-        _clean(lang)
+        clean_text(lang)
         or _locale(meta.first("og:locale"))
         or (str(ld["inLanguage"]) if isinstance(ld.get("inLanguage"), str) else None)
         or meta.first("content-language", "language", "dc.language")
@@ -337,11 +338,11 @@ def read_metadata(tree: Any, meta: MetaTags, profile: Profile, root: Any, url: s
 def _title_from_head(tree: Any, site: str | None) -> str | None:
     """``<title>``, cut at a separator when one side is a heading of the page ("Post :: Site" → "Post")."""
     node = tree.css_first("title")
-    full = _clean(node.text(deep=True)) if node is not None else ""
+    full = clean_text(node.text(deep=True)) if node is not None else ""
     parts = _TITLE_SEPARATORS.split(full)
     if len(parts) < 2:
         return full or None
-    headings = {_clean(h.text(deep=True)).lower() for h in tree.css("h1, h2")[:20]}
+    headings = {clean_text(h.text(deep=True)).lower() for h in tree.css("h1, h2")[:20]}
     headings.discard((site or "").lower())
     for part in parts:
         if part.lower() in headings:
@@ -353,11 +354,11 @@ def _site_from_page(tree: Any, title: str) -> str | None:
     """The site name from the feed link's title, or from what follows the post title in ``<title>``."""
     feed = tree.css_first("link[rel~='alternate'][type*='xml'][title]")
     if feed is not None:
-        name = _clean(feed.attributes.get("title"))
+        name = clean_text(feed.attributes.get("title"))
         if name and not name.lower().endswith((" feed", " rss", "comments feed")):
             return name
     node = tree.css_first("title")
-    full = _clean(node.text(deep=True)) if node is not None else ""
+    full = clean_text(node.text(deep=True)) if node is not None else ""
     if title and full.startswith(title) and len(full) > len(title):
         rest = full[len(title) :].lstrip(" -–—|:·•»").strip()
         return rest or None
@@ -367,7 +368,7 @@ def _site_from_page(tree: Any, title: str) -> str | None:
 def _dedupe(values: list[str]) -> list[str]:
     out: list[str] = []
     for v in values:
-        v = _clean(v)
+        v = clean_text(v)
         if v and v not in out:
             out.append(v)
     return out
@@ -375,7 +376,7 @@ def _dedupe(values: list[str]) -> list[str]:
 
 def _non_url(value: str | None) -> str | None:
     if value and not value.startswith(("http://", "https://", "/")):
-        return _clean(value)
+        return clean_text(value)
     return None
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ..models import last_header
+
 __all__ = ["FetchResult"]
 
 
@@ -52,12 +54,7 @@ class FetchResult:
 
     def header(self, name: str) -> str | None:
         """The last value of header ``name`` (any case), None when absent."""
-        key = name.lower()
-        found = None
-        for field_name, value in self.headers:
-            if field_name.lower() == key:
-                found = value
-        return found
+        return last_header(self.headers, name)
 
     @classmethod
     def refused(cls, url: str, reason: str) -> FetchResult:

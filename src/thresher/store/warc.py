@@ -50,6 +50,7 @@ from warcio.warcwriter import WARCWriter
 
 from ..errors import InputError
 from ..files import MAX_INPUT_BYTES
+from ..models import last_header
 
 __all__ = [
     "ORIGINAL_CONTENT_ENCODING",
@@ -107,13 +108,8 @@ class RawResponse:
         object.__setattr__(self, "fetched_at", self.fetched_at.astimezone(UTC))
 
     def header(self, name: str) -> str | None:
-        """The last value of header ``name`` (any case): browsers let a repeated single header's last win."""
-        key = name.lower()
-        found = None
-        for field, value in self.headers:
-            if field.lower() == key:
-                found = value
-        return found
+        """The last value of header ``name`` (any case), None when absent."""
+        return last_header(self.headers, name)
 
     @property
     def content_type(self) -> str | None:
