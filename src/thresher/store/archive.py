@@ -25,13 +25,18 @@ from ..errors import ArchiveBusy, PostError, StoreError, ThresherError
 from ..files import atomic_write
 from ..models import AddResult, AddStatus, Article, SearchHit, format_datetime, parse_yaml_datetime
 from ..search_query import QueryBuilder
-from ..urls import canonicalize, host_of
+from ..urls import canonicalize
+from .frontmatter import render_document
 from .index import FTS_COLUMNS, INDEX_NAME, open_index
 from .maintenance import markdown_files, rebuild_index, reprocess
 from .paths import article_path, resolve_inside
+from .rows import Existing, PendingRow, write_rows
 from .warc import RawResponse, WarcRef, WarcStore
 
 __all__ = ["Archive"]
+
+_Item = tuple[Article, "RawResponse | None", "WarcRef | None"]
+_Prepared = tuple[Article, "RawResponse | None", "WarcRef | None", str, str]  # + canonical URL, path
 
 
 # A temp file older than this belongs to a writer that died (writes take milliseconds).
@@ -51,10 +56,6 @@ def _now() -> str:
     return format_datetime(datetime.now(UTC))
 
 
-def _iso(value: datetime | None) -> str | None:
-    return format_datetime(value) if value else None
-
-
 class Archive:
     """A thresher archive folder. Use as a context manager, or call :meth:`close`.
 
@@ -72,7 +73,7 @@ class Archive:
         # temp files live in one folder, so what a killed writer leaves behind is easy to find and clear
         self._tmp = self.root / ".tmp"
         self._tmp.mkdir(exist_ok=True)
-        self._folders: set[Path] = set()  # host folders known to exist (saves a mkdir per article)
+        self._folders: dict[str, Path] = {}  # host folders made and confined (saves a mkdir + resolve each)
         _clear_stale(self._tmp)
         self._queries = QueryBuilder(FTS_COLUMNS)
 
@@ -118,71 +119,108 @@ class Archive:
         Raises:
             StoreError: the article has no URL, or the file or index cannot be written.
         """
-        with self._transaction() as conn:
-            return self._add(conn, article, raw, ref)
+        return self._add_batch([(article, raw, ref)])[0]
 
     def add_many(
         self, items: Iterable[Article | tuple[Article, RawResponse | None]], *, batch: int = 500
     ) -> Iterator[AddResult]:
         """Archive many articles, ``batch`` per index transaction (bulk imports and benchmarks).
 
-        Each file is still written atomically before its row; a crash loses at most the open batch's
-        rows, which the next run (or ``reindex``) restores from the files.
+        A batch's files are each written atomically first, then its rows in one transaction; a crash
+        loses at most the open batch's rows, which the next run (or ``reindex``) restores from the files.
         """
-        pending: list[Article | tuple[Article, RawResponse | None]] = []
+        pending: list[_Item] = []
         for item in items:
-            pending.append(item)
+            pending.append((*item, None) if isinstance(item, tuple) else (item, None, None))
             if len(pending) >= batch:
                 yield from self._add_batch(pending)
                 pending = []
         if pending:
             yield from self._add_batch(pending)
 
-    def _add_batch(self, items: list[Article | tuple[Article, RawResponse | None]]) -> list[AddResult]:
+    def _add_batch(self, items: list[_Item]) -> list[AddResult]:
+        """Add ``items`` in one transaction, in order (a URL given twice is added twice, in turn)."""
+        prepared: list[_Prepared] = []
+        for article, raw, ref in items:
+            url = canonicalize(article.canonical_url or article.url)
+            if not url:
+                raise StoreError("cannot archive an article without a URL")
+            prepared.append((article, raw, ref, url, str(article_path(url))))
+        results: list[AddResult] = []
         with self._transaction() as conn:
-            return [
-                self._add(conn, *(item if isinstance(item, tuple) else (item, None)), None) for item in items
-            ]
+            now = _now()
+            start = 0
+            seen: set[str] = set()
+            for i, (*_, url, _rel) in enumerate(prepared):
+                if url in seen:  # the second add of a URL must see the first one's row
+                    results += self._add_chunk(conn, prepared[start:i], now)
+                    start, seen = i, set()
+                seen.add(url)
+            results += self._add_chunk(conn, prepared[start:], now)
+        return results
 
-    def _add(
-        self, conn: sqlite3.Connection, article: Article, raw: RawResponse | None, ref: WarcRef | None
-    ) -> AddResult:
-        url = canonicalize(article.canonical_url or article.url)
-        if not url:
-            raise StoreError("cannot archive an article without a URL")
-        rel = str(article_path(url))
-        now = _now()
-        row = conn.execute(
-            "select id, content_hash, path, first_seen, last_changed from articles where url = ?", [url]
-        ).fetchone()
-        target = resolve_inside(self.root, rel)
-        if row is not None and row[1] == article.content_hash and row[2] == rel and target.exists():
-            conn.execute("update articles set last_seen = ? where id = ?", [now, row[0]])
-            return AddResult(status="unchanged", url=url, path=rel)
-        document = article.to_markdown()
-        try:
-            if target.parent not in self._folders:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                self._folders.add(target.parent)
-            atomic_write(target, document, fsync=False, tmp_dir=self._tmp)
-        except (OSError, ThresherError) as exc:
-            raise StoreError(f"cannot write {target}: {exc}") from exc
-        if raw is not None:
-            ref = self.warc.write(raw)
-        status: AddStatus = (
-            "new" if row is None else ("updated" if row[1] != article.content_hash else "unchanged")
-        )
-        article_id = _write_row(conn, article, url, rel, now, row, ref)
-        if row is not None and row[1] != article.content_hash:
-            conn.execute(
-                "insert or ignore into versions "
-                "(article_id, content_hash, first_seen, replaced_at, path) values (?, ?, ?, ?, ?)",
-                [article_id, row[1], row[4], now, row[2]],
+    def _add_chunk(self, conn: sqlite3.Connection, chunk: list[_Prepared], now: str) -> list[AddResult]:
+        """Write the files of ``chunk`` (distinct URLs), then its rows; inside the caller's transaction."""
+        found = {
+            r[0]: Existing(*r[1:])
+            for r in conn.execute(
+                "select url, id, content_hash, path, first_seen, last_changed from articles "
+                "where url in (select value from json_each(?))",
+                [json.dumps([p[3] for p in chunk])],
             )
-        if row is not None and row[2] != rel:
-            with contextlib.suppress(OSError, ThresherError):
-                resolve_inside(self.root, row[2]).unlink()
-        return AddResult(status=status, url=url, path=rel)
+        }
+        results: list[AddResult] = []
+        pending: list[PendingRow] = []
+        unchanged: list[tuple[str, int]] = []
+        stale: list[str] = []
+        for article, raw, ref, url, rel in chunk:
+            old = found.get(url)
+            target = self._target(rel)
+            same = old is not None and old.content_hash == article.content_hash
+            if old is not None and same and old.path == rel and target.exists():
+                unchanged.append((now, old.id))
+                results.append(AddResult(status="unchanged", url=url, path=rel))
+                continue
+            try:
+                atomic_write(target, render_document(article), fsync=False, tmp_dir=self._tmp)
+            except (OSError, ThresherError) as exc:
+                raise StoreError(f"cannot write {target}: {exc}") from exc
+            if raw is not None:
+                ref = self.warc.write(raw)
+            status: AddStatus = "new" if old is None else ("unchanged" if same else "updated")
+            if old is not None and old.path != rel:
+                stale.append(old.path)
+            pending.append(PendingRow(article, url, rel, old, ref))
+            results.append(AddResult(status=status, url=url, path=rel))
+        written = {p.path for p in pending}
+        for rel in stale:  # a path another article of this chunk now uses is that article's file
+            if rel not in written:
+                with contextlib.suppress(OSError, ThresherError):
+                    resolve_inside(self.root, rel).unlink()
+        write_rows(conn, pending, now)
+        conn.executemany("update articles set last_seen = ? where id = ?", unchanged)
+        return results
+
+    def _target(self, rel: str) -> Path:
+        """The file for ``rel`` (``<host>/<name>.md`` from article_path), its folder made and checked once.
+
+        The host folder is resolved and confined to the archive the first time (a symlink planted
+        there to escape is refused); the name is a single plain component, and atomic_write's rename
+        replaces a symlink rather than writing through it.
+        """
+        host, _, name = rel.partition("/")
+        folder = self._folders.get(host)
+        if folder is None or "/" in name or name in ("", ".", ".."):
+            target = resolve_inside(self.root, rel)
+            if "/" in name or name in ("", ".", ".."):
+                return target
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot write {target}: {exc}") from exc
+            folder = resolve_inside(self.root, host)
+            self._folders[host] = folder
+        return folder / name
 
     # ------------------------------------------------------------------ reading
 
@@ -314,72 +352,3 @@ class Archive:
             "markdown_bytes": sum(p.stat().st_size for p in files),
             "warc_bytes": warc_bytes,
         }
-
-
-def _write_row(
-    conn: sqlite3.Connection, article: Article, url: str, rel: str, now: str, row: Any, ref: Any
-) -> int:
-    """Insert or update the article's row and its tags, categories and links; return its id.
-
-    ``row`` is the existing (id, content_hash, path, first_seen, last_changed) or None.
-    """
-    changed = row is None or row[1] != article.content_hash
-    values = {
-        "url": url,
-        "site": host_of(url),
-        "site_name": article.site_name,
-        "kind": article.kind,
-        "title": article.title,
-        "author": article.author,
-        "published": _iso(article.published),
-        "updated": _iso(article.updated),
-        "description": article.description,
-        "excerpt": article.excerpt,
-        "lang": article.lang,
-        "thumbnail": article.thumbnail,
-        "tags": json.dumps(article.tags, ensure_ascii=False),
-        "categories": json.dumps(article.categories, ensure_ascii=False),
-        "keywords": json.dumps(article.keywords, ensure_ascii=False),
-        "word_count": article.word_count,
-        "content_hash": article.content_hash,
-        "profile": article.profile,
-        "path": rel,
-        "source_url": article.url,
-        "first_seen": row[3] if row is not None else now,
-        "last_seen": now,
-        "last_changed": now if changed else row[4],
-        "text": article.text,
-    }
-    if ref is not None:
-        values |= {"warc_file": ref.file, "warc_offset": ref.offset, "warc_length": ref.length}
-    columns = list(values)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("url", "first_seen"))
-    article_id = int(
-        conn.execute(
-            f"insert into articles ({', '.join(columns)}) values ({', '.join('?' * len(columns))}) "
-            f"on conflict(url) do update set {updates} returning id",
-            list(values.values()),
-        ).fetchone()[0]
-    )
-    if row is not None:  # a new article has no old tags, categories or links to clear
-        for table in ("tags", "categories", "links"):
-            conn.execute(f"delete from {table} where article_id = ?", [article_id])
-    conn.executemany(
-        "insert into tags (article_id, tag, position) values (?, ?, ?)",
-        [(article_id, tag, i) for i, tag in enumerate(article.tags)],
-    )
-    conn.executemany(
-        "insert into categories (article_id, category, position) values (?, ?, ?)",
-        [(article_id, cat, i) for i, cat in enumerate(article.categories)],
-    )
-    links: list[tuple[int, str, int, str, str, str | None]] = [
-        (article_id, "also_read", i, x.url, x.title, None) for i, x in enumerate(article.also_read)
-    ]
-    links += [(article_id, "related", i, x.url, x.title, None) for i, x in enumerate(article.related)]
-    links += [
-        (article_id, "affiliate", i, x.url, x.text, x.network) for i, x in enumerate(article.affiliate_links)
-    ]
-    conn.executemany(
-        "insert into links (article_id, kind, position, url, title, network) values (?, ?, ?, ?, ?, ?)", links
-    )
-    return article_id

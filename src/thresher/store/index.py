@@ -25,6 +25,7 @@ MIGRATION_SET = "thresher"
 # bm25 weights in FTS column order (title, description, tags, text): the title counts most.
 FTS_RANK = "bm25(10.0, 3.0, 5.0, 1.0)"
 BUSY_TIMEOUT_MS = 10_000
+CACHE_KIB = 32 * 1024
 
 
 def migrations() -> Migrations:
@@ -108,6 +109,24 @@ def migrations() -> Migrations:
         # ordering by a bm25() expression computed a snippet for every match first
         db.execute(f"insert into articles_fts(articles_fts, rank) values ('rank', '{FTS_RANK}')")
 
+    @m(name="0005_fts_update_trigger")
+    def fts_update_trigger(db: Database) -> None:
+        # sqlite-utils' update trigger re-indexed a row on every update, so re-adding an unchanged article
+        # (which only moves last_seen) re-tokenized its whole text. Same name and statements, now only
+        # when an indexed column really changes (FTS5 needs the old values to delete, which it still gets).
+        cols = ", ".join(f'"{c}"' for c in FTS_COLUMNS)
+        old = ", ".join(f'old."{c}"' for c in FTS_COLUMNS)
+        new = ", ".join(f'new."{c}"' for c in FTS_COLUMNS)
+        changed = " or ".join(f'old."{c}" is not new."{c}"' for c in FTS_COLUMNS)
+        db.execute("drop trigger if exists articles_au")
+        db.execute(
+            f'create trigger "articles_au" after update on "articles" when {changed} begin\n'
+            f'  insert into "articles_fts" ("articles_fts", rowid, {cols}) '
+            f"values('delete', old.rowid, {old});\n"
+            f'  insert into "articles_fts" (rowid, {cols}) values (new.rowid, {new});\n'
+            "end"
+        )
+
     return m
 
 
@@ -135,6 +154,9 @@ def open_index(folder: Path, *, create: bool = True) -> Database:
         if str(mode).lower() != "wal":
             raise StoreError(f"{path}: cannot switch to WAL mode (journal_mode={mode})")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # bulk adds touch FTS5 segments and the b-trees all over; the 2 MB default cache thrashed
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        conn.execute("PRAGMA temp_store = MEMORY")  # the staging table of Archive.add_many
         conn.execute("PRAGMA foreign_keys = ON")
         migrations().apply(db)
     except sqlite3.OperationalError as exc:

@@ -14,6 +14,7 @@ from ..errors import PostError, StoreError, ThresherError
 from ..models import Article, format_datetime
 from ..urls import canonicalize
 from .index import INDEX_NAME, open_index
+from .rows import Existing, write_row
 
 if TYPE_CHECKING:
     from .archive import Archive
@@ -72,7 +73,6 @@ def rebuild_index(root: Path) -> dict[str, int]:
     Returns:
         counts: ``indexed`` and ``failed``.
     """
-    from .archive import _write_row  # the same row writer as Archive.add
 
     if not root.is_dir():
         raise StoreError(f"{root} is not an archive folder")
@@ -99,12 +99,12 @@ def rebuild_index(root: Path) -> dict[str, int]:
                 counts["failed"] += 1
                 continue
             old = history.get(url)
-            row = None if old is None else (None, article.content_hash, rel, old[1], old[3])
+            row = None if old is None else Existing(0, article.content_hash, rel, old[1], old[3])
             ref = None
             if old is not None and old[4]:
                 ref = _Ref(old[4], old[5], old[6])
             try:
-                _write_row(conn, article, url, rel, now, row, ref)
+                write_row(conn, article, url, rel, now, row, ref)
             except sqlite3.IntegrityError:
                 counts["failed"] += 1  # two files claim one URL: the first one (sorted) wins
                 continue

@@ -1,0 +1,109 @@
+"""Bulk adds (one upsert per batch) behave exactly like one add after another."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from thresher.models import Article, content_hash
+from thresher.store import Archive
+
+# what sqlite-utils' enable_fts(create_triggers=True) made, as migration 0002 left it
+_SQLITE_UTILS_TRIGGER = """
+CREATE TRIGGER "articles_au" AFTER UPDATE ON "articles" BEGIN
+  INSERT INTO "articles_fts" ("articles_fts", rowid, "title", "description", "tags", "text")
+    VALUES('delete', old.rowid, old."title", old."description", old."tags", old."text");
+  INSERT INTO "articles_fts" (rowid, "title", "description", "tags", "text")
+    VALUES (new.rowid, new."title", new."description", new."tags", new."text");
+END"""
+
+
+def _article(n: int, body: str = "Plain words about drivers.", **kw: object) -> Article:
+    url = f"https://bulk.example/post-{n}/"
+    fields: dict[str, object] = {
+        "url": url,
+        "canonical_url": url,
+        "title": f"Post {n} about printers",
+        "published": datetime(2024, 1, 1 + n % 28, tzinfo=UTC),
+        "tags": [f"tag{n % 3}", "common"],
+        "categories": ["Guides"],
+        "markdown": body,
+        "text": body,
+        "word_count": len(body.split()),
+        "content_hash": content_hash(body),
+    }
+    return Article(**(fields | kw))  # type: ignore[arg-type]
+
+
+def _fts_rows(archive: Archive, term: str) -> list[int]:
+    return [
+        r[0]
+        for r in archive.db.conn.execute(
+            "select rowid from articles_fts where articles_fts match ? order by rowid", [term]
+        )
+    ]
+
+
+def test_add_many_matches_one_add_after_another(tmp_path: Path) -> None:
+    items = [_article(n) for n in range(7)]
+    items += [_article(3, "Changed words about scanners."), _article(5), _article(3, "Third body.")]
+    with Archive(tmp_path / "bulk") as bulk, Archive(tmp_path / "one") as one:
+        got = list(bulk.add_many(items, batch=4))
+        want = [one.add(a) for a in items]
+        assert [(r.status, r.url, r.path) for r in got] == [(r.status, r.url, r.path) for r in want]
+        assert [r.status for r in got][7:] == ["updated", "unchanged", "updated"]
+        query = "select url, title, tags, path, content_hash from articles order by url"
+        assert bulk.db.conn.execute(query).fetchall() == one.db.conn.execute(query).fetchall()
+        for table in ("tags", "categories", "links"):
+            q = f"select a.url, t.* from {table} t join articles a on a.id = t.article_id order by 1, 3"
+            rows = [r[:1] + r[2:] for r in bulk.db.conn.execute(q)]
+            assert rows == [r[:1] + r[2:] for r in one.db.conn.execute(q)]
+        hashes = "select content_hash, path from versions order by replaced_at, content_hash"
+        assert len(bulk.db.conn.execute(hashes).fetchall()) == 2
+        assert bulk.db.conn.execute(hashes).fetchall() == one.db.conn.execute(hashes).fetchall()
+        for term in ("scanners", "drivers", "third", "printers"):
+            assert [h.url for h in bulk.search(term, limit=50)] == [h.url for h in one.search(term, limit=50)]
+        assert bulk.db.conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        bulk.db.conn.execute("insert into articles_fts(articles_fts) values('integrity-check')")
+        for n in range(7):
+            assert (bulk.root / got[n].path).read_text(encoding="utf-8") == (
+                one.root / got[n].path
+            ).read_text(encoding="utf-8")
+
+
+def test_unchanged_re_add_keeps_the_full_text_index(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a") as archive:
+        list(archive.add_many([_article(n) for n in range(5)]))
+        before = archive.db.conn.execute("select max(id) from articles_fts_data").fetchone()[0]
+        assert {r.status for r in archive.add_many([_article(n) for n in range(5)])} == {"unchanged"}
+        # last_seen moved, the FTS5 index was not rewritten, and it still answers
+        after = archive.db.conn.execute("select max(id) from articles_fts_data").fetchone()[0]
+        assert after == before
+        assert len(_fts_rows(archive, "drivers")) == 5
+        archive.add(_article(2, "Now about keyboards."))
+        assert _fts_rows(archive, "keyboards") == [3]
+        assert len(_fts_rows(archive, "drivers")) == 4
+        archive.db.conn.execute("insert into articles_fts(articles_fts) values('integrity-check')")
+
+
+def test_an_archive_from_before_0005_upgrades(tmp_path: Path) -> None:
+    root = tmp_path / "old"
+    with Archive(root):
+        pass
+    # back to what 0001-0004 left: sqlite-utils' own update trigger, 0005 not applied
+    db = Database(sqlite3.connect(str(root / "index.db"), isolation_level=None))
+    db.execute("drop trigger articles_au")
+    db.execute("delete from _sqlite_migrations where name like '0005%'")
+    db.execute(_SQLITE_UTILS_TRIGGER)
+    db.conn.close()
+    with Archive(root) as archive:
+        sql = archive.db.conn.execute("select sql from sqlite_master where name = 'articles_au'").fetchone()[
+            0
+        ]
+        assert " when " in sql.lower()
+        archive.add(_article(1))
+        assert archive.add(_article(1)).status == "unchanged"
+        assert [h.title for h in archive.search("printers")] == ["Post 1 about printers"]
