@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import ArchiveBusy, PostError, StoreError, ThresherError
 from ..files import atomic_write
-from ..models import AddResult, AddStatus, Article, SearchHit, format_datetime, parse_yaml_datetime
+from ..models import AddResult, AddStatus, Article, SearchHit, format_datetime
 from ..search_query import QueryBuilder
 from ..urls import canonicalize
 from .frontmatter import render_document
@@ -31,6 +31,7 @@ from .index import FTS_COLUMNS, INDEX_NAME, open_index
 from .maintenance import markdown_files, rebuild_index, reprocess
 from .paths import article_path, resolve_inside
 from .rows import Existing, PendingRow, write_rows
+from .search import Filters, search_index
 from .warc import RawResponse, WarcRef, WarcStore
 
 __all__ = ["Archive"]
@@ -264,51 +265,8 @@ class Archive:
         fts = self._queries.build(query)
         if fts is None:
             return []
-        where = ["articles_fts match ?"]
-        params: list[Any] = [fts.expression]
-        if site:
-            where.append("(a.site = ? or a.site_name = ?)")
-            params += [site.lower(), site]
-        if tag:
-            where.append("a.id in (select article_id from tags where tag = ? collate nocase)")
-            params.append(tag)
-        if category:
-            where.append("a.id in (select article_id from categories where category = ? collate nocase)")
-            params.append(category)
-        if since:
-            where.append("a.published >= ?")
-            params.append(format_datetime(since))
-        if until:
-            where.append("a.published <= ?")
-            params.append(format_datetime(until))
-        if lang:
-            where.append("(a.lang = ? or a.lang like ?)")
-            params += [lang, f"{lang}-%"]
-        # "order by rank" lets FTS5 sort internally (rank is bm25 with the title weighted highest, set in
-        # migration 0004) and compute snippet() only for the rows returned
-        sql = (
-            "select a.url, a.title, a.site, a.published, a.path, "
-            "snippet(articles_fts, -1, '**', '**', '…', 16), -articles_fts.rank "
-            "from articles_fts join articles a on a.id = articles_fts.rowid "
-            f"where {' and '.join(where)} order by articles_fts.rank limit ?"
-        )
-        params.append(max(1, min(int(limit), 10_000)))
-        try:
-            rows = self.db.conn.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"search failed: {exc}") from exc
-        return [
-            SearchHit(
-                url=r[0],
-                title=r[1] or "",
-                site=r[2] or "",
-                published=parse_yaml_datetime(r[3]),
-                snippet=" ".join((r[5] or "").split()),
-                score=round(float(r[6]), 6),
-                path=r[4],
-            )
-            for r in rows
-        ]
+        filters = Filters(site=site, tag=tag, category=category, since=since, until=until, lang=lang)
+        return search_index(self.db.conn, fts.expression, filters, limit)
 
     # ------------------------------------------------------------------ maintenance
 

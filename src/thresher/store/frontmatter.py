@@ -11,6 +11,7 @@ the output is byte-for-byte the same either way (tested against PyYAML on random
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Any
@@ -56,6 +57,7 @@ def _plain_allowed(text: str) -> bool:
     return not (": " in text or text.endswith(":") or " #" in text)
 
 
+@functools.lru_cache(maxsize=4096)  # tags, categories, sites and authors repeat across articles
 def _scalar(text: str) -> str | None:
     """``text`` as libyaml writes a str value in block context, or None when not sure."""
     if not _SIMPLE.fullmatch(text):
