@@ -239,7 +239,9 @@ def clean_text(text: str, level: CleanLevel = "basic") -> CleanResult:
     return CleanResult(text=_join(kept), removed=removed)
 
 
-_MD_MARKUP: Final = re.compile(r"!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)|[*_`#>]+|^\s*(?:[-+]|\d+[.)])\s+")
+_MD_MARKUP: Final = re.compile(
+    r"!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)|[*_`]+|^\s*(?:>\s*)*(?:#+|[-+]|\d+[.)])?\s+"
+)
 
 
 def _markdown_line_text(line: str) -> str | None:
