@@ -73,8 +73,14 @@ BOILERPLATE = {
         "Buy Now",
         "Free Get AOMEI Backupper Now",
         "Read more",
+        "⭐ Editor’s Choice",
     ],
-    "toc": ["Table of Contents", "Inhaltsverzeichnis"],
+    "toc": ["Table of Contents", "Inhaltsverzeichnis", "Оглавление"],
+    "related": ["Related Articles", "You may also like", "Related posts:"],
+    "comment_form": [
+        "Leave a Comment Cancel reply",
+        "Save my name, email, and website in this browser for the next time I comment.",
+    ],
 }
 
 SENTENCES = [
@@ -88,6 +94,7 @@ SENTENCES = [
     "Click Read more in the notification to see the details.",
     "Contents of the recycle bin are deleted after 30 days.",
     "echo hello > out.txt",
+    "8/10",
 ]
 
 

@@ -16,8 +16,10 @@ dateline        "Updated on March 3, 2025", "Last updated: 2025-03-03", "Mis à 
 disclaimer      affiliate disclaimers: "This post includes affiliate links", "As an Amazon Associate I earn
                 from qualifying purchases", "we may earn a commission" ...
 button          leftover call-to-action text: "Free Download", "Download Freeware Windows 11/10/8.1/8/7",
-                "100% Clean & Secure", "Buy Now", "Read more" ...
+                "100% Clean & Secure", "Buy Now", "Read more", "⭐ Editor's Choice" ...
 toc             a lone "Table of Contents" heading
+related         a lone "Related Articles" / "You may also like" heading (the links under it stay)
+comment_form    WordPress comment-form text: "Leave a Comment Cancel reply", "Save my name, email, and ..."
 ==============  ==========================================================================================
 
 Each rule needs a short line (a sentence of the article is longer, or does not look like this), so a line
@@ -40,8 +42,16 @@ CleanLevel = Literal["basic", "strict"]
 
 # Invisible characters that only trip tokenisers: zero-width spaces and joiners, BOMs, soft hyphens.
 _INVISIBLE: Final = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_INVISIBLE_RE: Final = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES: Final = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# Anything _basic must fix besides line edges: CR, invisible and control characters, odd or double spaces.
+_ODD: Final = re.compile(
+    r"[\r\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b-\x1f\x7f-\x9f"
+    r"\t\u00a0\u2000-\u200a\u202f\u205f\u3000]|  "
+)
+_EDGE_SPACES: Final = re.compile(r" ?\n ?")
+_BLANK_RUNS: Final = re.compile(r"\n{3,}")
 # Breadcrumbs are at the top of a body; further down "Settings > Update & Security" is an instruction.
 _BREADCRUMB_LINES: Final = 12
 _MAX_SHORT_WORDS: Final = 12
@@ -121,8 +131,19 @@ _BUTTON_NEUTRAL: Final = frozenset(_NEUTRAL_TEXT.split())
 _PERCENT_BADGE: Final = _i(r"^100\s?%\s+\w+\s*(?:&|and|e|et|und|y)\s*\w+$")
 _TOC: Final = _i(
     r"^(?:table of contents|contents|in this article|sommaire|inhaltsverzeichnis|inhalt|sommario|indice"
-    r"|índice|tabla de contenidos?|目次)\s*:?$"
+    r"|índice|tabla de contenidos?|оглавление|содержание|目次)\s*:?$"
 )
+_RELATED: Final = _i(
+    r"^(?:related (?:articles|posts|reading|guides)|you (?:may|might) also like|articoli correlati"
+    r"|articles (?:connexes|similaires)|verwandte artikel|ähnliche artikel|artículos relacionados"
+    r"|похожие статьи)\s*:?$"
+)
+_COMMENT_FORM: Final = _i(
+    r"^(?:leave a (?:comment|reply)(?: cancel reply)?|cancel reply|post comment|submit comment|name email"
+    r"|name email website|save my name, email, and website in this browser for the next time i comment\.?|δ)$"
+)
+# A bare "8/10" may be a review score of the article itself, so scores are left alone.
+_BADGE: Final = _i(r"^(?:⭐\s*)?editor[’']s choice$")
 _SENTENCE_END: Final = re.compile(r"[.!?。！？:;]$")
 
 
@@ -159,6 +180,8 @@ def strict_rule(line: str, position: int) -> str | None:
         return None
     if any(p.search(line) for p in _FEEDBACK):
         return "feedback"
+    if _COMMENT_FORM.match(line):
+        return "comment_form"
     if n > _MAX_SHORT_WORDS:
         return None
     if position < _BREADCRUMB_LINES and _is_breadcrumb(line):
@@ -171,18 +194,30 @@ def strict_rule(line: str, position: int) -> str | None:
         return "dateline"
     if _TOC.match(line):
         return "toc"
-    if _is_button(line, words):
+    if _RELATED.match(line):
+        return "related"
+    if _BADGE.match(line) or _is_button(line, words):
         return "button"
     return None
 
 
 def _basic(text: str) -> str:
-    """NFC, invisible and control characters out, runs of spaces collapsed, at most one blank line."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).translate(_INVISIBLE)
-    if _CONTROL.search(text):
+    """Invisible and control characters out, NFC, runs of spaces collapsed, lines trimmed, one blank line.
+
+    Whole-text regexes with a check before each step: it runs on every exported article.
+    """
+    if _ODD.search(text):  # one scan finds the rare texts that need the slower steps
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = _INVISIBLE_RE.sub("", text)
         text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _join(lines)
+        text = _SPACES.sub(" ", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if " \n" in text or "\n " in text:
+        text = _EDGE_SPACES.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip(" \n")
 
 
 def _join(lines: list[str]) -> str:

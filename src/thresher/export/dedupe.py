@@ -67,14 +67,15 @@ class Cluster:
 
 
 class ExactDeduper:
-    """Drops a text seen before (sha256 of the whitespace-normalised text; 8 bytes kept per text)."""
+    """Drops a text seen before (an 8-byte BLAKE2b digest of the cleaned text is kept per text)."""
 
     def __init__(self) -> None:
         self._seen: dict[bytes, Cluster] = {}
 
     def check(self, text: str, url: str) -> Cluster | None:
         """The earlier copy's cluster when ``text`` was seen before (``url`` added to it), else None."""
-        key = hashlib.sha256(" ".join(text.split()).encode("utf-8")).digest()[:8]
+        # the text is already cleaned (whitespace canonical), so it is hashed as it is
+        key = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
         cluster = self._seen.get(key)
         if cluster is None:
             self._seen[key] = Cluster(kept=url, kind="exact")

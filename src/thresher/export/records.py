@@ -115,7 +115,7 @@ def record_id(url: str) -> str:
 
 
 def _json_list(value: str | None) -> list[str]:
-    if not value:
+    if not value or value == "[]":
         return []
     try:
         items = json.loads(value)
