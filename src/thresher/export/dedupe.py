@@ -14,14 +14,16 @@ For 0.8 that is 14 bands of 9 rows: a pair at J = 0.8 becomes a candidate with p
 with 0.975, at 0.9 with 0.999 (datasketch's default weights, 9 x 13, give 0.40 / 0.69 / 0.93). With 128
 permutations the estimate's standard error is at most 0.044 (0.035 at J = 0.8).
 
-datasketch's own ``MinHashLSH`` keeps a Python set per bucket: 434 MB for 100,000 articles. Here each band
-is a dict from the band's 64-bit hash to the first kept article holding it (a list only on collision),
-and the signatures of kept articles sit in one numpy array: about 0.7 KB per kept article in all.
+datasketch's own ``MinHashLSH`` keeps a Python set per bucket: 434 MB for 100,000 articles at 9 bands, more
+at 14, and a dict per band was still 190 MB. Here the bands are open-addressing tables in numpy arrays
+(``_BandTable``, 14 x 12 bytes x 2 slots per article) and the kept signatures one uint32 array: about
+0.85 KB per kept article in all.
 """
 
 from __future__ import annotations
 
 import hashlib
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -144,12 +146,55 @@ def signature(text: str) -> np.ndarray[Any, np.dtype[np.uint32]]:
     return np.asarray(permuted.min(axis=0), dtype=np.uint32)
 
 
+class _BandTable:
+    """One open-addressing hash table per LSH band, in two flat arrays: band key -> kept article index.
+
+    A band key held by several kept articles takes several slots; a lookup collects them all. Kept at most
+    half full, so probe sequences are short; 12 bytes a slot. ``array`` rather than numpy: a probe is a
+    handful of scalar reads, which numpy makes ten times slower.
+    """
+
+    def __init__(self, bands: int, capacity: int) -> None:
+        self.size = 1 << max(10, (2 * max(1, capacity) - 1).bit_length())
+        self.mask = self.size - 1
+        self.keys = array("Q", [0]) * (bands * self.size)
+        self.values = array("i", [-1]) * (bands * self.size)
+        self.count = 0
+
+    def find(self, keys: list[int]) -> set[int]:
+        """The indexes of the kept articles sharing at least one band key with ``keys``."""
+        found: set[int] = set()
+        table_keys, values, mask = self.keys, self.values, self.mask
+        for base, key in zip(range(0, len(keys) * self.size, self.size), keys, strict=True):
+            slot = (key ^ (key >> 31)) & mask
+            while (value := values[base + slot]) >= 0:
+                if table_keys[base + slot] == key:
+                    found.add(value)
+                slot = (slot + 1) & mask
+        return found
+
+    def insert(self, keys: list[int], index: int) -> None:
+        """Record that kept article ``index`` has these band keys (the table must have room)."""
+        table_keys, values, mask = self.keys, self.values, self.mask
+        for base, key in zip(range(0, len(keys) * self.size, self.size), keys, strict=True):
+            slot = (key ^ (key >> 31)) & mask
+            while values[base + slot] >= 0:
+                slot = (slot + 1) & mask
+            table_keys[base + slot] = key
+            values[base + slot] = index
+        self.count += 1
+
+    def full(self) -> bool:
+        """Whether one more insert would make the table more than half full."""
+        return 2 * (self.count + 1) > self.size
+
+
 class NearDeduper:
     """Drops a text whose estimated Jaccard similarity with an earlier kept text is >= ``threshold``.
 
     Args:
         threshold: the Jaccard similarity from which two texts are duplicates (0 < threshold <= 1).
-        capacity: how many texts to expect (the signature array grows past it).
+        capacity: how many texts to expect (the tables grow past it, at the cost of a rebuild).
     """
 
     def __init__(self, threshold: float = 0.8, *, capacity: int = 1024) -> None:
@@ -159,10 +204,10 @@ class NearDeduper:
         # only for its optimal (b, r): recall weighted over precision, candidates are verified below
         params = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=_WEIGHTS)
         self.bands, self.rows = params.b, params.r
-        self._bands: list[dict[int, int | list[int]]] = [{} for _ in range(self.bands)]
         self._band_mult = np.random.default_rng(_BAND_MULT_SEED).integers(
             1, 2**63, self.rows, dtype=np.uint64
         ) * np.uint64(2) + np.uint64(1)
+        self._table = _BandTable(self.bands, capacity)
         self._sigs = np.zeros((max(16, capacity), NUM_PERM), dtype=np.uint32)
         self._urls: list[str] = []
         self._clusters: dict[int, Cluster] = {}
@@ -172,21 +217,21 @@ class NearDeduper:
         keys: list[int] = (banded * self._band_mult).sum(axis=1, dtype=np.uint64).tolist()
         return keys
 
+    def _grow(self) -> None:
+        """Twice the room: rebuild the band table from the kept signatures."""
+        kept = len(self._urls)
+        self._table = _BandTable(self.bands, 2 * kept)
+        for index in range(kept):
+            self._table.insert(self._band_keys(self._sigs[index]), index)
+        if kept >= len(self._sigs):
+            self._sigs = np.concatenate([self._sigs, np.zeros_like(self._sigs)])
+
     def check(self, text: str, url: str) -> Cluster | None:
         """The cluster of the earlier kept copy when ``text`` is a near duplicate (url added), else None."""
         sig = signature(text)
         keys = self._band_keys(sig)
-        candidates: set[int] = set()
-        for band, key in zip(self._bands, keys, strict=True):
-            found = band.get(key)
-            if found is None:
-                continue
-            if isinstance(found, int):
-                candidates.add(found)
-            else:
-                candidates.update(found)
         best, best_score = -1, -1.0
-        for index in sorted(candidates):
+        for index in sorted(self._table.find(keys)):
             score = float(np.count_nonzero(self._sigs[index] == sig)) / NUM_PERM
             if score >= self.threshold and score > best_score:
                 best, best_score = index, score
@@ -197,18 +242,11 @@ class NearDeduper:
             cluster.duplicates.append(url)
             return cluster
         index = len(self._urls)
-        if index >= len(self._sigs):
-            self._sigs = np.concatenate([self._sigs, np.zeros_like(self._sigs)])
+        if self._table.full() or index >= len(self._sigs):
+            self._grow()
         self._sigs[index] = sig
         self._urls.append(url)
-        for band, key in zip(self._bands, keys, strict=True):
-            found = band.get(key)
-            if found is None:
-                band[key] = index
-            elif isinstance(found, int):
-                band[key] = [found, index]
-            else:
-                found.append(index)
+        self._table.insert(keys, index)
         return None
 
     def clusters(self) -> list[Cluster]:
