@@ -64,3 +64,16 @@ def test_near_threshold_decides() -> None:
 def test_near_rejects_a_bad_threshold() -> None:
     with pytest.raises(ValueError, match="threshold"):
         NearDeduper(0.0)
+
+
+def test_near_keeps_working_past_its_capacity() -> None:
+    import random
+
+    rng = random.Random(7)
+    vocab = [f"w{i}" for i in range(5000)]
+    texts = [" ".join(rng.choices(vocab, k=120)) for _ in range(700)]  # > the 512 a minimal table holds
+    dedupe = NearDeduper(0.8, capacity=1)
+    assert all(dedupe.check(text, f"u{i}") is None for i, text in enumerate(texts))
+    for i in (0, 300, 699):
+        cluster = dedupe.check(texts[i] + " one more word", f"copy{i}")
+        assert cluster is not None and cluster.kept == f"u{i}"
