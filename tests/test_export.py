@@ -324,3 +324,15 @@ def test_records_are_typed_dataclasses() -> None:
     )
     assert list(record.to_dict()) == list(RECORD_KEYS)
     assert dataclasses.is_dataclass(record)
+
+
+def test_rows_stream_in_batches_in_publication_order(archive: thresher.Archive) -> None:
+    from collections import Counter
+
+    from thresher.export.records import iter_rows, select_ids
+
+    ids = select_ids(archive, Filters(), Counter())
+    whole = [r.url for r in iter_rows(archive, ids)]
+    assert [r.url for r in iter_rows(archive, ids, batch=2)] == whole
+    published = [r.published for r in iter_rows(archive, ids) if r.published]
+    assert published == sorted(published)

@@ -77,3 +77,16 @@ def test_near_keeps_working_past_its_capacity() -> None:
     for i in (0, 300, 699):
         cluster = dedupe.check(texts[i] + " one more word", f"copy{i}")
         assert cluster is not None and cluster.kept == f"u{i}"
+
+
+def test_batch_signatures_equal_one_at_a_time() -> None:
+    from thresher.export.dedupe import signatures
+
+    texts = [a.text for a in fixture_articles()[:6]]
+    texts[1:1] = ["", "two words", "!!! ---", "東京 タワー", "exactly five words right here"]
+    batch = signatures(texts)
+    assert batch.shape == (len(texts), NUM_PERM)
+    for row, text in zip(batch, texts, strict=True):
+        assert np.array_equal(row, signature(text))
+    assert np.array_equal(batch[1], batch[3])  # no words: the empty signature
+    assert not np.array_equal(batch[2], batch[1])

@@ -15,9 +15,9 @@ from ..errors import ExportError
 from ..models import count_words
 from ..store import Archive
 from .clean import CleanLevel, clean_markdown, clean_text
-from .dedupe import ExactDeduper, NearDeduper
+from .dedupe import ExactDeduper, NearDeduper, signatures
 from .manifest import ExportReport
-from .records import Filters, iter_rows, markdown_body, select_ids
+from .records import BATCH, ExportRecord, Filters, iter_rows, markdown_body, select_ids
 from .writers import FORMATS, open_writer
 
 __all__ = ["DedupeMode", "ExportOptions", "export_corpus"]
@@ -117,6 +117,22 @@ def export_corpus(
     need_markdown = options.with_markdown or options.format == "md"
     total, done = len(ids), 0
     with open_writer(options.format, target, with_markdown=options.with_markdown) as writer:
+        pending: list[ExportRecord] = []
+
+        def flush() -> None:
+            # near dedupe signs a batch at once (numpy per batch, not per article), then checks in order
+            sigs = signatures([r.text for r in pending]) if near is not None and pending else None
+            for i, record in enumerate(pending):
+                if near is not None and near.check(
+                    record.text, record.url, sigs[i] if sigs is not None else None
+                ):
+                    duplicates["near"] += 1
+                    continue
+                if need_markdown:
+                    record.markdown = clean_markdown(markdown_body(archive, record.path), options.clean)
+                writer.write(record)
+            pending.clear()
+
         for record in iter_rows(archive, ids):
             done += 1
             if progress is not None and (done % 500 == 0 or done == total):
@@ -134,12 +150,10 @@ def export_corpus(
             if exact is not None and exact.check(record.text, record.url) is not None:
                 duplicates["exact"] += 1
                 continue
-            if near is not None and near.check(record.text, record.url) is not None:
-                duplicates["near"] += 1
-                continue
-            if need_markdown:
-                record.markdown = clean_markdown(markdown_body(archive, record.path), options.clean)
-            writer.write(record)
+            pending.append(record)
+            if len(pending) >= BATCH:
+                flush()
+        flush()
         writer.close()
         report.sha256 = writer.sha256()
         report.written = writer.count

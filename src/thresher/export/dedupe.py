@@ -4,8 +4,8 @@ Both are streaming and keep the first copy they see; the export feeds articles e
 so the earliest copy of a reposted article is the one kept.
 
 **Near duplicates.** An article's text is lower-cased and split into words (``\\w+``); each run of
-``SHINGLE`` (5) words is a shingle. Shingles are hashed with numpy (each word as its first 24 characters'
-code points, combined by a fixed polynomial), and the 32-bit shingle hashes go through datasketch's
+``SHINGLE`` (5) words is a shingle. Shingles are hashed with numpy, many texts at a time (code points times
+fixed odd multipliers, summed), and the 32-bit shingle hashes go through datasketch's
 ``MinHash`` (``affine32`` scheme, ``NUM_PERM`` = 128 permutations, fixed seed) to a signature. Candidates
 come from LSH banding with datasketch's optimal (bands, rows) for the threshold, weighted 0.1 for false
 positives and 0.9 for false negatives, since every candidate is checked anyway: a candidate is a duplicate
@@ -22,27 +22,23 @@ at 14, and a dict per band was still 190 MB. Here the bands are open-addressing 
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import unicodedata
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-__all__ = ["Cluster", "ExactDeduper", "NearDeduper", "signature"]
+__all__ = ["Cluster", "ExactDeduper", "NearDeduper", "shingle_hashes", "signature", "signatures"]
 
 NUM_PERM: Final = 128
 SEED: Final = 1
 SHINGLE: Final = 5
-_WORD_CHARS: Final = 24
-# Punctuation becomes a space before splitting: str.translate + split is ~5x faster than re.findall(r"\w+").
-_PUNCT: Final = str.maketrans(
-    dict.fromkeys(
-        "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00ab\u00bb\u3001\u3002",
-        " ",
-    )
-)
+_WORD_CHARS: Final = 64  # characters past the 64th share the last multiplier
 # Fixed odd multipliers: deterministic hashing across processes (Python's hash() is salted per process).
 _RNG = np.random.default_rng(0x7468726573686572)
 _CHAR_MULT: Final = (
@@ -104,20 +100,73 @@ def _template() -> MinHash:
     return _TEMPLATE
 
 
+def _separator_table() -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """For each BMP code point, whether it separates words (everything but letters, digits, marks, ``_``)."""
+    table = np.ones(0x10000, dtype=bool)
+    for code in range(0x10000):
+        category = unicodedata.category(chr(code))
+        if category[0] in "LN" or category in ("Mn", "Mc") or code == 0x5F:
+            table[code] = False
+    table[0xFFFF] = False  # code points above the BMP are clipped to this one: letters (CJK, ...) mostly
+    return table
+
+
+_SEPARATOR: Final = _separator_table()
+_EMPTY: Final = np.zeros(0, dtype=np.uint32)
+
+
+def _batch_shingles(
+    texts: Sequence[str],
+) -> tuple[np.ndarray[Any, np.dtype[np.uint32]], np.ndarray[Any, np.dtype[np.intp]]]:
+    """The 32-bit hashes of every text's word shingles, and the index of the text each belongs to.
+
+    Words are runs of letters, digits, marks and ``_`` (``\\w+``) of the lower-cased text; a word hashes
+    as the sum of its code points times fixed odd multipliers by position, a shingle as the sum of its
+    ``SHINGLE`` word hashes times their own. All texts are hashed in one pass of numpy operations: per
+    text, the numpy call overhead cost more than the arithmetic.
+    """
+    lowered = [text.lower() for text in texts]
+    codes = np.frombuffer("\n".join(lowered).encode("utf-32-le"), dtype=np.uint32)
+    chars = np.flatnonzero(~_SEPARATOR[np.minimum(codes, 0xFFFF)])
+    if not len(chars):
+        return _EMPTY, np.zeros(0, dtype=np.intp)
+    first = np.empty(len(chars), dtype=bool)
+    first[0] = True
+    np.not_equal(chars[1:], chars[:-1] + 1, out=first[1:])
+    starts = np.flatnonzero(first)
+    position = np.arange(len(chars)) - starts[np.cumsum(first) - 1]
+    weighted = codes[chars].astype(np.uint64) * _CHAR_MULT[np.minimum(position, _WORD_CHARS - 1)]
+    word_hash = np.add.reduceat(weighted, starts)
+    ends = np.cumsum([len(text) + 1 for text in lowered])
+    doc = np.searchsorted(ends, chars[starts], side="right")
+    hashes, docs = [], []
+    n = len(word_hash)
+    if n >= SHINGLE:
+        m = n - SHINGLE + 1
+        combined = word_hash[:m] * _SHINGLE_MULT[0]
+        for offset in range(1, SHINGLE):
+            combined += word_hash[offset : offset + m] * _SHINGLE_MULT[offset]
+        whole = doc[:m] == doc[SHINGLE - 1 :]  # shingles that do not straddle two texts
+        hashes.append(combined[whole])
+        docs.append(doc[:m][whole])
+    counts = np.bincount(doc, minlength=len(texts))
+    for short in np.flatnonzero((counts > 0) & (counts < SHINGLE)).tolist():
+        # a text shorter than a shingle is one shingle of all its words
+        words = word_hash[doc == short]
+        hashes.append((words * _SHINGLE_MULT[: len(words)]).sum(dtype=np.uint64, keepdims=True))
+        docs.append(np.array([short], dtype=np.intp))
+    if not hashes:
+        return _EMPTY, np.zeros(0, dtype=np.intp)
+    folded = np.concatenate(hashes)
+    owner = np.concatenate(docs)
+    order = np.argsort(owner, kind="stable")
+    folded, owner = folded[order], owner[order]
+    return ((folded >> np.uint64(32)) ^ folded).astype(np.uint32), owner
+
+
 def shingle_hashes(text: str) -> np.ndarray[Any, np.dtype[np.uint32]]:
     """The 32-bit hashes of the text's word shingles (a text shorter than a shingle is one shingle)."""
-    words = text.lower().translate(_PUNCT).split()
-    if not words:
-        return np.zeros(0, dtype=np.uint32)
-    # numpy truncates each word to _WORD_CHARS characters; zero padding hashes as nothing
-    codes = np.array(words, dtype=f"<U{_WORD_CHARS}").view(np.uint32).reshape(len(words), _WORD_CHARS)
-    word_hash = (codes.astype(np.uint64) * _CHAR_MULT).sum(axis=1, dtype=np.uint64)
-    k = min(SHINGLE, len(words))
-    n = len(words) - k + 1
-    combined = np.zeros(n, dtype=np.uint64)
-    for offset in range(k):
-        combined += word_hash[offset : offset + n] * _SHINGLE_MULT[offset]
-    return ((combined >> np.uint64(32)) ^ combined).astype(np.uint32)
+    return _batch_shingles([text])[0]
 
 
 def _fmix32(values: np.ndarray[Any, np.dtype[np.uint32]]) -> np.ndarray[Any, np.dtype[np.uint32]]:
@@ -129,21 +178,54 @@ def _fmix32(values: np.ndarray[Any, np.dtype[np.uint32]]) -> np.ndarray[Any, np.
     return values ^ (values >> np.uint32(16))
 
 
-def signature(text: str) -> np.ndarray[Any, np.dtype[np.uint32]]:
-    """The MinHash signature (``NUM_PERM`` uint32 values) of ``text``'s word shingles.
+_GROUP_ROWS: Final = 8192  # shingles permuted at once: 8192 x 128 x 4 bytes = 4 MB of temporaries
+
+
+def signatures(texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.uint32]]:
+    """The MinHash signatures (one row of ``NUM_PERM`` uint32 values per text) of the texts' word shingles.
 
     The same values as datasketch's ``MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32")`` updated
-    with the shingle hashes (a test checks it), computed in one numpy expression: ``update_batch`` calls
-    the hash function once per shingle in Python, which took twice as long.
+    with :func:`shingle_hashes` (a test checks it), computed for many texts in a few numpy expressions:
+    ``update_batch`` calls the hash function once per shingle in Python, which took twice as long.
     """
     template = _template()
-    hashes = shingle_hashes(text)
+    out = np.tile(np.asarray(template.hashvalues, dtype=np.uint32), (len(texts), 1))
+    hashes, owner = _batch_shingles(texts)
     if not len(hashes):
-        return np.asarray(template.hashvalues, dtype=np.uint32)
+        return out
     a, b = template.permutations
-    permuted = _fmix32(hashes).reshape(-1, 1) * a
-    permuted += b  # in place: a second temporary of this size cost 6x the arithmetic
-    return np.asarray(permuted.min(axis=0), dtype=np.uint32)
+    mixed = _fmix32(hashes)
+    bounds = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])  # first shingle of each text
+    lo = 0
+    while lo < len(bounds):
+        # whole texts, up to _GROUP_ROWS shingles (a longer text alone)
+        start = int(bounds[lo])
+        hi = int(np.searchsorted(bounds, start + _GROUP_ROWS, side="right"))
+        hi = max(hi, lo + 1)
+        stop = int(bounds[hi]) if hi < len(bounds) else len(hashes)
+        # permutations x shingles, so each text's minimum is over a contiguous run (9x faster than the
+        # transpose); += in place: a second temporary of this size cost 6x the arithmetic
+        permuted = a.reshape(-1, 1) * mixed[start:stop]
+        permuted += b.reshape(-1, 1)
+        out[owner[bounds[lo:hi]]] = np.minimum.reduceat(permuted, bounds[lo:hi] - start, axis=1).T
+        lo = hi
+    return out
+
+
+def signature(text: str) -> np.ndarray[Any, np.dtype[np.uint32]]:
+    """The MinHash signature of one text (see :func:`signatures`)."""
+    row: np.ndarray[Any, np.dtype[np.uint32]] = signatures([text])[0]
+    return row
+
+
+@functools.lru_cache(maxsize=8)
+def _bands_and_rows(threshold: float) -> tuple[int, int]:
+    """datasketch's optimal (bands, rows) for ``threshold``, weighted for recall (candidates are verified).
+
+    Cached: datasketch integrates the false positive and negative rates for every split (~1 s).
+    """
+    params = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=_WEIGHTS)
+    return int(params.b), int(params.r)
 
 
 class _BandTable:
@@ -201,9 +283,7 @@ class NearDeduper:
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
         self.threshold = threshold
-        # only for its optimal (b, r): recall weighted over precision, candidates are verified below
-        params = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=_WEIGHTS)
-        self.bands, self.rows = params.b, params.r
+        self.bands, self.rows = _bands_and_rows(threshold)
         self._band_mult = np.random.default_rng(_BAND_MULT_SEED).integers(
             1, 2**63, self.rows, dtype=np.uint64
         ) * np.uint64(2) + np.uint64(1)
@@ -226,9 +306,15 @@ class NearDeduper:
         if kept >= len(self._sigs):
             self._sigs = np.concatenate([self._sigs, np.zeros_like(self._sigs)])
 
-    def check(self, text: str, url: str) -> Cluster | None:
-        """The cluster of the earlier kept copy when ``text`` is a near duplicate (url added), else None."""
-        sig = signature(text)
+    def check(
+        self, text: str, url: str, sig: np.ndarray[Any, np.dtype[np.uint32]] | None = None
+    ) -> Cluster | None:
+        """The cluster of the earlier kept copy when ``text`` is a near duplicate (url added), else None.
+
+        ``sig`` is the text's signature when already computed (:func:`signatures` for many texts at once).
+        """
+        if sig is None:
+            sig = signature(text)
         keys = self._band_keys(sig)
         best, best_score = -1, -1.0
         for index in sorted(self._table.find(keys)):
