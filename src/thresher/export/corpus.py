@@ -121,11 +121,11 @@ def export_corpus(
 
         def flush() -> None:
             # near dedupe signs a batch at once (numpy per batch, not per article), then checks in order
-            sigs = signatures([r.text for r in pending]) if near is not None and pending else None
+            if near is not None and pending:
+                sigs = signatures([r.text for r in pending])
+                keys = near.band_keys(sigs)
             for i, record in enumerate(pending):
-                if near is not None and near.check(
-                    record.text, record.url, sigs[i] if sigs is not None else None
-                ):
+                if near is not None and near.check(record.text, record.url, sigs[i], keys[i]):
                     duplicates["near"] += 1
                     continue
                 if need_markdown:

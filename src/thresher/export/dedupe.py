@@ -293,8 +293,13 @@ class NearDeduper:
         self._clusters: dict[int, Cluster] = {}
 
     def _band_keys(self, sig: np.ndarray[Any, np.dtype[np.uint32]]) -> list[int]:
-        banded = sig[: self.bands * self.rows].reshape(self.bands, self.rows).astype(np.uint64)
-        keys: list[int] = (banded * self._band_mult).sum(axis=1, dtype=np.uint64).tolist()
+        keys: list[int] = self.band_keys(sig.reshape(1, -1))[0]
+        return keys
+
+    def band_keys(self, sigs: np.ndarray[Any, np.dtype[np.uint32]]) -> list[list[int]]:
+        """The LSH band keys of each signature row (for :meth:`check`'s ``keys``, many at once)."""
+        banded = sigs[:, : self.bands * self.rows].reshape(len(sigs), self.bands, self.rows).astype(np.uint64)
+        keys: list[list[int]] = (banded * self._band_mult).sum(axis=2, dtype=np.uint64).tolist()
         return keys
 
     def _grow(self) -> None:
@@ -307,15 +312,21 @@ class NearDeduper:
             self._sigs = np.concatenate([self._sigs, np.zeros_like(self._sigs)])
 
     def check(
-        self, text: str, url: str, sig: np.ndarray[Any, np.dtype[np.uint32]] | None = None
+        self,
+        text: str,
+        url: str,
+        sig: np.ndarray[Any, np.dtype[np.uint32]] | None = None,
+        keys: list[int] | None = None,
     ) -> Cluster | None:
         """The cluster of the earlier kept copy when ``text`` is a near duplicate (url added), else None.
 
-        ``sig`` is the text's signature when already computed (:func:`signatures` for many texts at once).
+        ``sig`` and ``keys`` are the text's signature and band keys when already computed
+        (:func:`signatures` and :meth:`band_keys` do many texts at once).
         """
         if sig is None:
             sig = signature(text)
-        keys = self._band_keys(sig)
+        if keys is None:
+            keys = self._band_keys(sig)
         best, best_score = -1, -1.0
         for index in sorted(self._table.find(keys)):
             score = float(np.count_nonzero(self._sigs[index] == sig)) / NUM_PERM
