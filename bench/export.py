@@ -221,12 +221,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{args.articles:,} synthetic articles ({planted_near:,} planted near copies), {os.cpu_count()} CPUs"
     )
     print(
-        f"{'export':<8}{'seconds':>9}{'articles/s':>12}{'peak RSS MB':>13}{'written':>10}  duplicates removed"
+        f"{'export':<8}{'seconds':>9}{'CPU s':>8}{'articles/s':>12}{'CPU rate':>10}{'peak RSS MB':>13}"
+        f"{'written':>10}  duplicates removed"
     )
     for mode, r in results.items():
+        cpu_rate = r["read"] / r["cpu_seconds"] if r["cpu_seconds"] else 0
         print(
-            f"{mode:<8}{r['seconds']:>9}{r['articles_per_s']:>12,.0f}{r['peak_rss_mb']:>13}{r['written']:>10,}"
-            f"  {r['duplicates']}  (load {r['load_before']})"
+            f"{mode:<8}{r['seconds']:>9}{r['cpu_seconds']:>8}{r['articles_per_s']:>12,.0f}{cpu_rate:>10,.0f}"
+            f"{r['peak_rss_mb']:>13}{r['written']:>10,}  {r['duplicates']}  (load {r['load_before']})"
         )
     print(f"near copies found: {near['near_found']:,} of {planted_near:,} planted")
     t = figures["targets"]
