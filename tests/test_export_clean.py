@@ -147,3 +147,8 @@ def test_clean_markdown_keeps_code_blocks_and_drops_boilerplate() -> None:
     markdown = "Share this:\n\n```sh\nShare this:\n```\n\n**Free Download**\n\nReal text."
     assert clean_markdown(markdown, "strict") == "```sh\nShare this:\n```\n\nReal text."
     assert clean_markdown(markdown, "basic") == markdown
+
+
+def test_clean_markdown_keeps_blank_lines_inside_code() -> None:
+    markdown = "Intro\n\n\n\n```py\na = 1\n\n\nb = 2\n```\n\nShare this:\n\n\nEnd"
+    assert clean_markdown(markdown, "strict") == "Intro\n\n```py\na = 1\n\n\nb = 2\n```\n\nEnd"

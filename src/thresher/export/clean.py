@@ -34,11 +34,12 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
 __all__ = ["CleanLevel", "CleanResult", "clean_markdown", "clean_text", "strict_rule"]
 
 CleanLevel = Literal["basic", "strict"]
+_T = TypeVar("_T")
 
 # Invisible characters that only trip tokenisers: zero-width spaces and joiners, BOMs, soft hyphens.
 _INVISIBLE: Final = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
@@ -229,10 +230,10 @@ def _join(lines: list[str]) -> str:
     return "\n".join(out).strip("\n")
 
 
-def _strict_lines(lines: list[str], key: Callable[[str], str | None]) -> tuple[list[str], Counter[str]]:
+def _strict_lines(lines: list[_T], key: Callable[[_T], str | None]) -> tuple[list[_T], Counter[str]]:
     """Drop the lines a strict rule matches; ``key`` gives a line's text (None: never remove it)."""
     removed: Counter[str] = Counter()
-    kept: list[str] = []
+    kept: list[_T] = []
     position = 0
     bio_of: str | None = None  # the name of a "Name · Editor" byline: the next paragraph may be their bio
     for line in lines:
@@ -286,24 +287,28 @@ def _markdown_line_text(line: str) -> str | None:
 
 
 def clean_markdown(markdown: str, level: CleanLevel = "basic") -> str:
-    """The Markdown body cleaned like :func:`clean_text` (fenced code blocks are never touched)."""
+    """The Markdown body cleaned like :func:`clean_text`; lines in fenced code blocks are never removed."""
     markdown = unicodedata.normalize("NFC", markdown.replace("\r\n", "\n")).translate(_INVISIBLE)
     lines = [line.rstrip() for line in markdown.split("\n")]
+    in_code: list[bool] = []
+    fence = ""
+    for line in lines:
+        stripped = line.lstrip()
+        opens = not fence and stripped.startswith(("```", "~~~"))
+        in_code.append(bool(fence) or opens)
+        if opens:
+            fence = stripped[:3]
+        elif fence and stripped.startswith(fence):
+            fence = ""
+    keep = list(range(len(lines)))
     if level == "strict":
-        fence = ""
-        marks: list[str | None] = []
-        for line in lines:
-            stripped = line.lstrip()
-            if fence or stripped.startswith(("```", "~~~")):
-                if not fence:
-                    fence = stripped[:3]
-                elif stripped.startswith(fence):
-                    fence = ""
-                marks.append(None)
-            else:
-                marks.append(_markdown_line_text(line))
-        texts = dict(zip(range(len(lines)), marks, strict=True))
-        numbered = [f"{i}\x00{line}" for i, line in enumerate(lines)]
-        kept, _ = _strict_lines(numbered, lambda item: texts[int(item.split("\x00", 1)[0])])
-        lines = [item.split("\x00", 1)[1] for item in kept]
-    return _join(lines)
+        texts = [
+            None if code else _markdown_line_text(line) for line, code in zip(lines, in_code, strict=True)
+        ]
+        keep, _ = _strict_lines(keep, texts.__getitem__)
+    out: list[str] = []
+    for i in keep:
+        # blank runs outside code collapse to one blank line; inside code they are content
+        if lines[i] or in_code[i] or (out and out[-1]):
+            out.append(lines[i])
+    return "\n".join(out).strip("\n")

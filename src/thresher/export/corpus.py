@@ -124,8 +124,13 @@ def export_corpus(
             if near is not None and pending:
                 sigs = signatures([r.text for r in pending])
                 keys = near.band_keys(sigs)
-            for i, record in enumerate(pending):
-                if near is not None and near.check(record.text, record.url, sigs[i], keys[i]):
+                dups = [
+                    near.check(r.text, r.url, sigs[i], keys[i]) is not None for i, r in enumerate(pending)
+                ]
+            else:
+                dups = [False] * len(pending)
+            for record, dup in zip(pending, dups, strict=True):
+                if dup:
                     duplicates["near"] += 1
                     continue
                 if need_markdown:
