@@ -14,6 +14,7 @@ __version__ = "0.1.0"  # before the imports: modules below read it
 from .errors import (
     ArchiveBusy,
     ConfigError,
+    ExportError,
     IndexCorrupt,
     InputError,
     NotHTML,
@@ -32,6 +33,7 @@ __all__ = [
     "ArchiveBusy",
     "Article",
     "ConfigError",
+    "ExportError",
     "IndexCorrupt",
     "InputError",
     "Link",

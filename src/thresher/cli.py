@@ -373,3 +373,115 @@ def crawl(
     except ThresherError as exc:
         raise BadInput(str(exc)) from exc
     sys.exit(code)
+
+
+@cli.command()
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output file."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "parquet", "txt", "md"]),
+    default="jsonl",
+    show_default=True,
+)
+@click.option("--dedupe", type=click.Choice(["none", "exact", "near"]), default="exact", show_default=True)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.8,
+    show_default=True,
+    help="Jaccard similarity from which --dedupe near calls two articles duplicates.",
+)
+@click.option(
+    "--clean", "clean_level", type=click.Choice(["basic", "strict"]), default="basic", show_default=True
+)
+@click.option("--min-words", type=click.IntRange(min=0), default=0, help="Drop articles shorter than this.")
+@click.option("--lang", help="Only this language (e.g. en, ja).")
+@click.option("--site", help="Only this site (host or site name).")
+@click.option("--tag", help="Only articles with this tag.")
+@click.option("--since", help="Published on or after this date (YYYY-MM-DD or ISO 8601).")
+@click.option("--until", help="Published on or before this date.")
+@click.option("--query", help="Only articles matching this full-text query (as in `thresher search`).")
+@click.option("--with-markdown", is_flag=True, help="Add each article's cleaned Markdown body as `markdown`.")
+@click.option("--all-kinds", is_flag=True, help="Also export listing and plain pages, not only articles.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@click.pass_context
+@_errors_to_exit
+def export(
+    ctx: click.Context,
+    output: Path,
+    fmt: str,
+    dedupe: str,
+    threshold: float,
+    clean_level: str,
+    min_words: int,
+    lang: str | None,
+    site: str | None,
+    tag: str | None,
+    since: str | None,
+    until: str | None,
+    query: str | None,
+    with_markdown: bool,
+    all_kinds: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Export the archive as a corpus (JSONL, Parquet, text, Markdown) with a manifest beside it.
+
+    Cleaned (basic or strict), filtered, and deduplicated (exact, or near with MinHash LSH), keeping the
+    earliest published copy. OUT is written atomically; OUT.manifest.json records what was done.
+    """
+    from .export import ExportOptions, Filters, export_corpus  # numpy and datasketch load only for export
+
+    options = ExportOptions(
+        format=fmt,
+        dedupe=dedupe,  # type: ignore[arg-type]  # click.Choice checked it
+        threshold=threshold,
+        clean=clean_level,  # type: ignore[arg-type]
+        min_words=min_words,
+        with_markdown=with_markdown,
+        filters=Filters(
+            site=site,
+            tag=tag,
+            lang=lang,
+            since=_date_option(since, "--since"),
+            until=_date_option(until, "--until"),
+            query=query,
+            kinds=("article", "listing", "page") if all_kinds else ("article",),
+        ),
+    )
+    show_bar = not quiet and sys.stderr.isatty()
+    with _archive(ctx) as archive:
+        if show_bar:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            ) as bar:
+                task = bar.add_task("exporting", total=None)
+                report = export_corpus(
+                    archive,
+                    output,
+                    options,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        else:
+            report = export_corpus(archive, output, options)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    elif not quiet:
+        dropped = sum(report.dropped.values())
+        dups = sum(report.duplicates.values())
+        click.echo(
+            f"{report.written} written to {output} ({report.read} read, {dropped} dropped, "
+            f"{dups} duplicates); manifest {report.manifest}",
+            err=True,
+        )

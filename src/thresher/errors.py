@@ -7,6 +7,7 @@
     │   └── NotHTML         bytes or text that are not an HTML document (empty, binary, plain text)
     ├── PostError           a Markdown post whose front matter cannot be parsed
     ├── ConfigError         a configuration or site-profile file that is invalid
+    ├── ExportError         an export cannot be written as asked (bad option, pyarrow missing, unwritable)
     └── StoreError          the archive cannot be used as asked
         ├── IndexCorrupt    index.db is damaged or not a thresher index (it is never overwritten)
         └── ArchiveBusy     another process holds the archive's index for writing
@@ -20,6 +21,7 @@ from __future__ import annotations
 __all__ = [
     "ArchiveBusy",
     "ConfigError",
+    "ExportError",
     "IndexCorrupt",
     "InputError",
     "NotHTML",
@@ -47,6 +49,10 @@ class PostError(ThresherError):
 
 class ConfigError(ThresherError):
     """A configuration or site-profile file is invalid."""
+
+
+class ExportError(ThresherError):
+    """An export cannot be written as asked: a bad option, pyarrow missing, an unwritable output."""
 
 
 class StoreError(ThresherError):
