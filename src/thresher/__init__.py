@@ -9,6 +9,8 @@ The library works without the CLI::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"  # before the imports: modules below read it
 
 from .errors import (
@@ -21,9 +23,11 @@ from .errors import (
     StoreError,
     ThresherError,
 )
-from .extract import extract
 from .models import AddResult, AffiliateLink, Article, Link, SearchHit
-from .store import Archive
+
+if TYPE_CHECKING:
+    from .extract import extract
+    from .store import Archive
 
 __all__ = [
     "AddResult",
@@ -43,3 +47,16 @@ __all__ = [
     "__version__",
     "extract",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``extract`` and ``Archive`` load on first use, so the command line starts fast."""
+    if name == "extract":
+        from .extract import extract
+
+        return extract
+    if name == "Archive":
+        from .store import Archive
+
+        return Archive
+    raise AttributeError(f"module 'thresher' has no attribute {name!r}")
