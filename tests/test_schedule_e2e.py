@@ -19,7 +19,8 @@ from click.testing import CliRunner
 from thresher.cli import cli
 from thresher.errors import CrawlLocked
 from thresher.fixtureserver import FixtureServer, SiteSpec
-from thresher.schedule import CrawlLock, lock_state
+from thresher.schedule import CrawlLock, CrawlRequest, Every, lock_state, watch
+from thresher.schedule.logs import run_logging
 from thresher.store import Archive
 
 THRESHER = [sys.executable, "-m", "thresher"]
@@ -228,3 +229,40 @@ def test_watch_stops_on_sigterm_after_the_pages_in_flight(server: FixtureServer,
     assert in_flight == 0  # the pages in flight finished; nothing to fetch twice
     assert queued > 0  # it stopped before the end: the rest waits for the next run
     assert lock_state(root).state == "free"
+
+
+def test_watch_runs_again_at_each_interval(server: FixtureServer, tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    request = CrawlRequest(config_path=_config(server, tmp_path, recrawl="1h"), quiet=True, command="watch")
+    lines: list[str] = []
+    code = watch(root, request, Every(text="1s", seconds=1), max_runs=2, echo=lines.append)
+    assert code == 0
+    runs = _runs(root)
+    assert [r["command"] for r in runs] == ["watch", "watch"]
+    assert runs[0]["skipped"] == ["fix-guides"] and runs[0]["sites"] == ["byteguides"]  # recrawl_after
+    assert any(line.startswith("next crawl at ") for line in lines)
+
+
+def test_a_config_error_stops_before_anything_is_written(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[sites]]\nname = "x"\nstart_urls = ["ftp://nope"]\n', encoding="utf-8")
+    for command in (["crawl", "--config", str(bad)], ["watch", "--every", "1h", "--config", str(bad)]):
+        result = CliRunner().invoke(cli, ["--archive", str(root), *command])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+    bad_every = CliRunner().invoke(
+        cli, ["--archive", str(root), "watch", "--every", "soon", "--config", str(bad)]
+    )
+    assert bad_every.exit_code == 2 and "not an interval" in bad_every.stderr
+    assert not root.exists()
+
+
+def test_logs_rotate(tmp_path: Path) -> None:
+    with run_logging(tmp_path, quiet=True, max_bytes=2_000, backups=2) as logger:
+        for i in range(200):
+            logger.info("line %d of a long unattended life", i)
+    logs = sorted(p.name for p in (tmp_path / "logs").iterdir())
+    assert logs == ["thresher.log", "thresher.log.1", "thresher.log.2"]
+    assert all(p.stat().st_size <= 2_100 for p in (tmp_path / "logs").iterdir())
+    assert "line 199" in (tmp_path / "logs" / "thresher.log").read_text(encoding="utf-8")

@@ -23,10 +23,12 @@ from .errors import (
     StoreError,
     ThresherError,
 )
+
+# ``extract`` is imported here, not lazily: the subpackage of the same name would shadow a lazy one
+from .extract import extract
 from .models import AddResult, AffiliateLink, Article, Link, SearchHit
 
 if TYPE_CHECKING:
-    from .extract import extract
     from .store import Archive
 
 __all__ = [
@@ -50,11 +52,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``extract`` and ``Archive`` load on first use, so the command line starts fast."""
-    if name == "extract":
-        from .extract import extract
-
-        return extract
+    """``Archive`` (and SQLite, sqlite-utils) loads on first use, so the command line starts faster."""
     if name == "Archive":
         from .store import Archive
 

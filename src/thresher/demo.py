@@ -20,7 +20,7 @@ from .fixtureserver import FixtureServer, SiteSpec, default_sites
 
 __all__ = ["SEARCHES", "main"]
 
-SEARCHES = ("bluetooth headsets", "slow ssd")
+SEARCHES = ("print spooler", "onedrive sync")
 DEMO_PORT = 8000
 
 

@@ -16,6 +16,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,16 +25,24 @@ from ..errors import ConfigError, InputError
 from ..files import atomic_write
 from .interval import Every
 
-__all__ = ["CRON_PATH", "Schedule", "install_cron", "install_systemd", "systemd_dir"]
+__all__ = ["CRON_PATH", "Schedule", "install_cron", "install_systemd", "own_executable", "systemd_dir"]
 
 # the PATH cron gives a job (Debian, RHEL, macOS); a thresher found elsewhere is named by its full path
 CRON_PATH = "/usr/local/bin:/usr/bin:/bin"
 _MARK = "# thresher schedule:"
 
 
+def own_executable() -> str | None:
+    """The ``thresher`` program of this installation (beside the Python running it), else one on PATH."""
+    beside = Path(sys.executable).parent / "thresher"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("thresher")
+
+
 def _thresher_command(search_path: str) -> str:
     """``thresher`` when cron will find this same program on its PATH, else its full path."""
-    mine = shutil.which("thresher")
+    mine = own_executable()
     if mine is None:
         return "thresher"
     theirs = shutil.which("thresher", path=search_path)
@@ -77,7 +86,7 @@ class Schedule:
 
     def service_unit(self) -> str:
         """The systemd user service that runs one crawl."""
-        exe = shutil.which("thresher") or "thresher"
+        exe = own_executable() or "thresher"
         command = " ".join(_systemd_quote(a) for a in [exe, *self.crawl_args()])
         return (
             "[Unit]\n"
