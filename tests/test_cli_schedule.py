@@ -80,8 +80,9 @@ def test_other_archive_and_awkward_paths_are_quoted(folder: Path, monkeypatch: p
     result = CliRunner().invoke(cli, ["--archive", str(odd), "schedule", "--every", "30m"])
     assert result.exit_code == 0, result.output
     line = next(x for x in result.stdout.splitlines() if x.startswith("*/30 "))
-    assert (
-        line == f"*/30 * * * * cd {folder} && thresher --archive '{folder}/my 100\\% archive' crawl --quiet"
+    assert line == (
+        f"*/30 * * * * cd {folder} && thresher --archive '{folder}/my 100\\% archive' crawl "
+        "--config thresher.toml --quiet"
     )
 
 
@@ -162,6 +163,12 @@ def test_bad_input_is_one_line_and_writes_nothing(
     assert result.stderr.startswith("Error: ") and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
     assert not fake_crontab.exists() and not (folder / "xdg").exists()
+
+
+def test_without_a_config_file_schedule_says_what_is_missing(folder: Path) -> None:
+    (folder / "thresher.toml").unlink()
+    result = CliRunner().invoke(cli, ["schedule", "--every", "6h"])
+    assert result.exit_code == 2 and result.stderr.startswith("Error: give --config FILE")
 
 
 def test_broken_config_file_is_refused(folder: Path) -> None:

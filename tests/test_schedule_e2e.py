@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from thresher.cli import cli
 from thresher.errors import CrawlLocked
 from thresher.fixtureserver import FixtureServer, SiteSpec
-from thresher.schedule import CrawlLock, CrawlRequest, Every, lock_state, watch
+from thresher.schedule import CrawlLock, CrawlRequest, Every, lock_state, run_watch
 from thresher.schedule.logs import run_logging
 from thresher.store import Archive
 
@@ -235,7 +235,7 @@ def test_watch_runs_again_at_each_interval(server: FixtureServer, tmp_path: Path
     root = tmp_path / "archive"
     request = CrawlRequest(config_path=_config(server, tmp_path, recrawl="1h"), quiet=True, command="watch")
     lines: list[str] = []
-    code = watch(root, request, Every(text="1s", seconds=1), max_runs=2, echo=lines.append)
+    code = run_watch(root, request, Every(text="1s", seconds=1), max_runs=2, echo=lines.append)
     assert code == 0
     runs = _runs(root)
     assert [r["command"] for r in runs] == ["watch", "watch"]
@@ -266,3 +266,27 @@ def test_logs_rotate(tmp_path: Path) -> None:
     assert logs == ["thresher.log", "thresher.log.1", "thresher.log.2"]
     assert all(p.stat().st_size <= 2_100 for p in (tmp_path / "logs").iterdir())
     assert "line 199" in (tmp_path / "logs" / "thresher.log").read_text(encoding="utf-8")
+
+
+def test_watch_keeps_going_after_a_later_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from thresher.errors import ArchiveBusy, StoreError
+    from thresher.schedule import watch as watch_module  # the module: the function is run_watch
+
+    outcomes: list[object] = [0, ArchiveBusy("index.db is locked by another writer"), 1]
+
+    def fake_crawl_once(root: Path, request: CrawlRequest, *, stop: object = None) -> int:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return int(outcome)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(watch_module, "crawl_once", fake_crawl_once)
+    request = CrawlRequest(urls=["http://127.0.0.2:1/"])
+    lines: list[str] = []
+    assert run_watch(tmp_path, request, Every(text="1s", seconds=0), max_runs=3, echo=lines.append) == 0
+    assert not outcomes
+    assert any("Error: index.db is locked by another writer (trying again next turn)" in x for x in lines)
+    # but a problem at the first turn is for the person starting it
+    outcomes[:] = [StoreError("cannot open")]
+    with pytest.raises(StoreError):
+        run_watch(tmp_path, request, Every(text="1s", seconds=0), max_runs=3, echo=lines.append)

@@ -411,11 +411,18 @@ def crawl(
 # ------------------------------------------------------------------ unattended runs (#5)
 
 
-def _crawl_request(config_path: Path | None, site_names: tuple[str, ...], quiet: bool, force: bool) -> Any:
+def _crawl_request(
+    urls: tuple[str, ...], config_path: Path | None, site_names: tuple[str, ...], quiet: bool, force: bool
+) -> Any:
     from .schedule import CrawlRequest
 
     return CrawlRequest(
-        config_path=config_path, site_names=list(site_names), quiet=quiet, force=force, command="watch"
+        urls=list(urls),
+        config_path=config_path,
+        site_names=list(site_names),
+        quiet=quiet,
+        force=force,
+        command="watch",
     )
 
 
@@ -425,7 +432,7 @@ def _crawl_request(config_path: Path | None, site_names: tuple[str, ...], quiet:
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The thresher.toml the scheduled crawls use.",
+    help="The thresher.toml the scheduled crawls use (default: ./thresher.toml).",
 )
 @click.option("--install", type=click.Choice(["cron", "systemd"]), help="Install it instead of printing it.")
 @click.option(
@@ -451,6 +458,12 @@ def schedule(
     every = parse_every(every_text)
     directory = Path.cwd()
     config: Path | None = None
+    if config_path is None and Path("thresher.toml").is_file():
+        config_path = Path("thresher.toml")
+    if config_path is None:
+        raise InputError(
+            "give --config FILE: a scheduled crawl needs the sites to crawl (no ./thresher.toml)"
+        )
     if config_path is not None:
         load_config(config_path)  # a schedule of a broken configuration would fail every time
         absolute = config_path.resolve()
@@ -479,12 +492,12 @@ def schedule(
 
 
 @cli.command()
+@click.argument("urls", nargs=-1)
 @click.option("--every", "every_text", required=True, help="An interval (30m, 6h, 1d) or a cron expression.")
 @click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
     help="A thresher.toml with the sites to crawl.",
 )
 @click.option("--site", "site_names", multiple=True, help="Only this configured site (repeatable).")
@@ -493,23 +506,24 @@ def schedule(
 @click.pass_context
 def watch(
     ctx: click.Context,
+    urls: tuple[str, ...],
     every_text: str,
-    config_path: Path,
+    config_path: Path | None,
     site_names: tuple[str, ...],
     quiet: bool,
     force: bool,
 ) -> None:
-    """Crawl now and every INTERVAL in the foreground (containers); SIGTERM/Ctrl-C stops cleanly.
+    """Crawl (URLs or --config) now and every INTERVAL in the foreground; SIGTERM/Ctrl-C stops cleanly.
 
-    A signal lets the pages in flight finish and saves the state; a second one stops at once.
+    A signal lets the pages in flight finish and saves the state; a second one stops at once. Meant for
+    containers; elsewhere `thresher schedule` hands the timing to cron or systemd.
     """
-    from .schedule import parse_every
-    from .schedule import watch as watch_loop
+    from .schedule import parse_every, run_watch
 
     with _lock_errors():
         every = parse_every(every_text)
-        request = _crawl_request(config_path, site_names, quiet, force)
-        code = watch_loop(ctx.obj["archive"], request, every, echo=lambda line: click.echo(line, err=True))
+        request = _crawl_request(urls, config_path, site_names, quiet, force)
+        code = run_watch(ctx.obj["archive"], request, every, echo=lambda line: click.echo(line, err=True))
     sys.exit(code)
 
 

@@ -5,7 +5,7 @@ from .interval import CronSpec, Every, parse_every
 from .lock import CrawlLock, LockInfo, LockState, clear_stale, lock_state
 from .runner import CrawlRequest, crawl_once, graceful_signals, sites_due
 from .runs import RunRecord, abandon_unfinished, finish_run, last_crawled, list_runs, start_run
-from .watch import watch
+from .watch import run_watch
 
 __all__ = [
     "CrawlLock",
@@ -27,8 +27,8 @@ __all__ = [
     "list_runs",
     "lock_state",
     "parse_every",
+    "run_watch",
     "sites_due",
     "start_run",
     "systemd_dir",
-    "watch",
 ]

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import CrawlLocked
+from ..errors import CrawlLocked, ThresherError
 from ..models import format_datetime
 from .interval import Every
 from .runner import CrawlRequest, crawl_once, graceful_signals
 
-__all__ = ["watch"]
+__all__ = ["run_watch"]
 
 log = logging.getLogger("thresher.schedule")
 
@@ -34,7 +34,7 @@ def _sleep_until(stop: threading.Event, deadline: float) -> None:
         time.sleep(min(remaining, 0.2))
 
 
-def watch(
+def run_watch(
     root: Path,
     request: CrawlRequest,
     every: Every,
@@ -45,9 +45,9 @@ def watch(
 ) -> int:
     """Crawl every ``every`` until stopped (or ``max_runs`` runs); returns the exit code.
 
-    The exit code is 0 when stopped by a signal or after ``max_runs``, or that of a run that failed to
-    start (a configuration error raises before the first run). A run refused because another crawl
-    holds the archive is skipped, and the loop waits for the next turn.
+    The exit code is 0 when stopped by a signal or after ``max_runs``. An error in the first run is
+    raised (a bad configuration, an unusable archive); later ones are printed and the loop goes on. A
+    turn refused because another crawl holds the archive is skipped.
     """
     request.build()  # a bad configuration fails now, not at the first turn
     stop = stop or threading.Event()
@@ -60,6 +60,11 @@ def watch(
             except CrawlLocked as exc:
                 echo(f"skipped this turn: {exc}")
                 code = 0
+            except ThresherError as exc:
+                if runs == 0:
+                    raise  # a problem at start is for the person starting it
+                echo(f"Error: {exc} (trying again next turn)")  # nobody is watching: keep going
+                code = 2
             runs += 1
             if stop.is_set() or (max_runs is not None and runs >= max_runs):
                 break
