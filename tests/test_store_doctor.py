@@ -142,5 +142,16 @@ def test_lock_states(root: Path) -> None:
 def test_no_archive_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--archive", str(tmp_path / "nothing"), "doctor"])
     assert result.exit_code == 2 and result.stderr == f"Error: no archive at {tmp_path / 'nothing'}\n"
+    result = CliRunner().invoke(cli, ["--archive", str(tmp_path / "nothing"), "doctor", "--fix"])
+    assert result.exit_code == 2 and result.stderr == f"Error: no archive at {tmp_path / 'nothing'}\n"
     result = CliRunner().invoke(cli, ["--archive", str(tmp_path / "nothing"), "runs"])
     assert result.exit_code == 2 and result.stderr.startswith("Error: no archive at")
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_reindex_waits_for_no_crawl(root: Path) -> None:
+    with CrawlLock(root):
+        busy = CliRunner().invoke(cli, ["--archive", str(root), "reindex"])
+        assert busy.exit_code == 75 and busy.stderr.startswith("Error: another crawl is running on")
+    done = CliRunner().invoke(cli, ["--archive", str(root), "reindex"])
+    assert done.exit_code == 0, done.output

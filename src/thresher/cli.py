@@ -324,13 +324,17 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command()
 @click.pass_context
-@_errors_to_exit
 def reindex(ctx: click.Context) -> None:
     """Rebuild index.db from the Markdown files (a damaged index is kept aside, never overwritten)."""
     root: Path = ctx.obj["archive"]
+    from .schedule import CrawlLock
     from .store import rebuild_index
 
-    counts = rebuild_index(root)
+    with _lock_errors():
+        if not root.is_dir():
+            raise InputError(f"{root} is not an archive folder")
+        with CrawlLock(root, command="reindex"):  # swapping index.db under a running crawl loses its rows
+            counts = rebuild_index(root)
     click.echo(f"{counts['indexed']} indexed, {counts['failed']} failed")
     if counts["failed"]:
         sys.exit(1)

@@ -2,7 +2,7 @@
 
 from .install import Schedule, install_cron, install_systemd, systemd_dir
 from .interval import CronSpec, Every, parse_every
-from .lock import CrawlLock, LockInfo, LockState, clear_stale, lock_state
+from .lock import CrawlLock, LockInfo, LockState, lock_state
 from .runner import CrawlRequest, crawl_once, graceful_signals, sites_due
 from .runs import RunRecord, abandon_unfinished, finish_run, last_crawled, list_runs, start_run
 from .watch import run_watch
@@ -17,7 +17,6 @@ __all__ = [
     "RunRecord",
     "Schedule",
     "abandon_unfinished",
-    "clear_stale",
     "crawl_once",
     "finish_run",
     "graceful_signals",

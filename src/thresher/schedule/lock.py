@@ -25,7 +25,7 @@ from typing import Literal
 from ..errors import CrawlLocked, StoreError
 from ..models import format_datetime
 
-__all__ = ["LOCK_NAME", "CrawlLock", "LockInfo", "LockState", "clear_stale", "lock_state"]
+__all__ = ["LOCK_NAME", "CrawlLock", "LockInfo", "LockState", "lock_state"]
 
 LOCK_NAME = "crawl.lock"
 # the holder writes its details right after taking the lock; a refused process waits this long for them
@@ -101,13 +101,6 @@ def lock_state(root: Path) -> LockState:
         os.close(fd)
     info = _read_info(path)
     return LockState(state="stale" if info is not None else "free", info=info)
-
-
-def clear_stale(root: Path) -> LockInfo | None:
-    """Empty a stale lock file; returns what it said (None when the lock was free or is held)."""
-    with contextlib.suppress(CrawlLocked), CrawlLock(root, command="doctor --fix") as lock:
-        return lock.stale
-    return None
 
 
 class CrawlLock:

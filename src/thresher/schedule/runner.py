@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -112,8 +113,6 @@ def _in_flight(root: Path) -> dict[str, int]:
     path = root / FRONTIER_NAME
     if not path.exists():
         return {}
-    import sqlite3
-
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
         try:

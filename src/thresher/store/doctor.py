@@ -167,10 +167,15 @@ def _check_warc(root: Path, conn: sqlite3.Connection | None) -> Finding:
     )
 
 
-def _check_lock(root: Path) -> Finding:
+def _check_lock(root: Path) -> tuple[Finding, bool]:
+    """The lock finding, and whether a live crawl holds the lock."""
     from ..schedule.lock import lock_state
 
     state = lock_state(root)
+    return _lock_finding(state), state.state == "held"
+
+
+def _lock_finding(state: Any) -> Finding:
     if state.state == "held":
         who = f"pid {state.info.pid} since {state.info.since}" if state.info else "pid unknown"
         return Finding(check="lock", level="ok", message=f"a crawl is running ({who})")
@@ -184,12 +189,13 @@ def _check_lock(root: Path) -> Finding:
     return Finding(check="lock", level="ok", message="free")
 
 
-def _check_runs(conn: sqlite3.Connection | None, lock: Finding) -> Finding:
+def _check_runs(conn: sqlite3.Connection | None, *, crawl_running: bool) -> Finding:
     if conn is None:
         return Finding(check="runs", level="warning", message="run history unreadable (see index)")
-    running = conn.execute("select id, pid, started from runs where status = 'running'").fetchall()
-    live = lock.message.startswith("a crawl is running")
-    dead = running if not live else running[:-1]
+    running = conn.execute(
+        "select id, pid, started from runs where status = 'running' order by id"
+    ).fetchall()
+    dead = running[:-1] if crawl_running else running  # the newest one is the live crawl's
     if dead:
         return Finding(
             check="runs",
@@ -227,9 +233,9 @@ def _check(root: Path) -> tuple[DoctorReport, _Drift | None]:
                 Finding(check="files", level="problem", message="cannot compare: the index is unusable")
             )
         report.findings.append(_check_warc(root, conn))
-        lock = _check_lock(root)
+        lock, crawl_running = _check_lock(root)
         report.findings.append(lock)
-        report.findings.append(_check_runs(conn, lock))
+        report.findings.append(_check_runs(conn, crawl_running=crawl_running))
     finally:
         if conn is not None:
             conn.close()
@@ -266,6 +272,8 @@ def fix_archive(root: Path) -> DoctorReport:
     from ..schedule.lock import CrawlLock
     from ..schedule.runs import abandon_unfinished
 
+    if not root.is_dir():
+        raise StoreError(f"no archive at {root}")
     with CrawlLock(root, command="doctor --fix") as lock:
         before, drift = _check(root)
         repaired: list[str] = []
