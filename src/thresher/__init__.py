@@ -16,6 +16,7 @@ __version__ = "0.1.0"  # before the imports: modules below read it
 from .errors import (
     ArchiveBusy,
     ConfigError,
+    CrawlLocked,
     IndexCorrupt,
     InputError,
     NotHTML,
@@ -38,6 +39,7 @@ __all__ = [
     "ArchiveBusy",
     "Article",
     "ConfigError",
+    "CrawlLocked",
     "IndexCorrupt",
     "InputError",
     "Link",
