@@ -9,11 +9,14 @@ The library works without the CLI::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"  # before the imports: modules below read it
 
 from .errors import (
     ArchiveBusy,
     ConfigError,
+    CrawlLocked,
     ExportError,
     IndexCorrupt,
     InputError,
@@ -22,9 +25,13 @@ from .errors import (
     StoreError,
     ThresherError,
 )
+
+# ``extract`` is imported here, not lazily: the subpackage of the same name would shadow a lazy one
 from .extract import extract
 from .models import AddResult, AffiliateLink, Article, Link, SearchHit
-from .store import Archive
+
+if TYPE_CHECKING:
+    from .store import Archive
 
 __all__ = [
     "AddResult",
@@ -33,6 +40,7 @@ __all__ = [
     "ArchiveBusy",
     "Article",
     "ConfigError",
+    "CrawlLocked",
     "ExportError",
     "IndexCorrupt",
     "InputError",
@@ -45,3 +53,12 @@ __all__ = [
     "__version__",
     "extract",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``Archive`` (and SQLite, sqlite-utils) loads on first use, so the command line starts faster."""
+    if name == "Archive":
+        from .store import Archive
+
+        return Archive
+    raise AttributeError(f"module 'thresher' has no attribute {name!r}")

@@ -6,12 +6,13 @@ one-line message and an exit code (2 for bad input), never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -19,13 +20,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .clean import clean_post
-from .errors import InputError, NotHTML, PostError, ThresherError
-from .extract import extract as extract_article
-from .extract.dates import parse_date
+from .errors import CrawlLocked, InputError, NotHTML, PostError, ThresherError
 from .files import atomic_write, read_input
-from .ingest import collect_paths, ingest_path
-from .store import Archive, rebuild_index
+
+if TYPE_CHECKING:
+    from .store import Archive
+
+# The extractor and the store are imported inside the commands that use them: a crawl refused by the
+# archive lock, and --help, answer without loading them.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +36,23 @@ class BadInput(click.ClickException):
     """A one-line error for input thresher cannot use; exit code 2."""
 
     exit_code = 2
+
+
+class Busy(click.ClickException):
+    """Another crawl holds the archive; exit code 75 (EX_TEMPFAIL: try again later)."""
+
+    exit_code = 75
+
+
+@contextlib.contextmanager
+def _lock_errors() -> Iterator[None]:
+    """CrawlLocked → exit 75, other library errors → exit 2, one line each."""
+    try:
+        yield
+    except CrawlLocked as exc:
+        raise Busy(str(exc)) from exc
+    except ThresherError as exc:
+        raise BadInput(str(exc)) from exc
 
 
 def _errors_to_exit(func: F) -> F:
@@ -86,6 +105,8 @@ def cli(ctx: click.Context, archive: Path) -> None:
 @_errors_to_exit
 def extract(file: str, url: str | None, fmt: str, profile: str | None) -> None:
     """Extract one page (FILE, a .gz, or - for stdin) to stdout."""
+    from .extract import extract as extract_article
+
     data = read_input(file)
     try:
         article = extract_article(data, url or "", profile=profile)
@@ -117,6 +138,8 @@ def clean(file: str, output: Path | None) -> None:
         raise PostError(f"{file}: binary data, not a Markdown post")
     if not document.strip():
         raise PostError(f"{file}: empty file, not a Markdown post")
+    from .clean import clean_post
+
     result = clean_post(document)
     if output is None:
         click.echo(result.document, nl=False)
@@ -129,6 +152,8 @@ def clean(file: str, output: Path | None) -> None:
 
 
 def _archive(ctx: click.Context, *, create: bool = False) -> Archive:
+    from .store import Archive
+
     root: Path = ctx.obj["archive"]
     if not create and not (root / "index.db").exists():
         raise InputError(f"no archive at {root} (create one with `thresher add`, or pass --archive)")
@@ -138,6 +163,8 @@ def _archive(ctx: click.Context, *, create: bool = False) -> Archive:
 def _date_option(value: str | None, name: str) -> Any:
     if value is None:
         return None
+    from .extract.dates import parse_date
+
     parsed = parse_date(value)
     if parsed is None:
         raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD or ISO 8601)", param_hint=name)
@@ -158,6 +185,8 @@ def add(
 
     Prints how many were new, updated, unchanged and failed; exit 1 when any failed.
     """
+    from .ingest import collect_paths, ingest_path
+
     files = list(collect_paths(list(paths)))
     if url and len(files) != 1:
         raise InputError("--url needs exactly one file")
@@ -295,11 +324,17 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command()
 @click.pass_context
-@_errors_to_exit
 def reindex(ctx: click.Context) -> None:
     """Rebuild index.db from the Markdown files (a damaged index is kept aside, never overwritten)."""
     root: Path = ctx.obj["archive"]
-    counts = rebuild_index(root)
+    from .schedule import CrawlLock
+    from .store import rebuild_index
+
+    with _lock_errors():
+        if not root.is_dir():
+            raise InputError(f"{root} is not an archive folder")
+        with CrawlLock(root, command="reindex"):  # swapping index.db under a running crawl loses its rows
+            counts = rebuild_index(root)
     click.echo(f"{counts['indexed']} indexed, {counts['failed']} failed")
     if counts["failed"]:
         sys.exit(1)
@@ -334,6 +369,7 @@ def reprocess(ctx: click.Context, site: str | None) -> None:
 @click.option("--user-agent", help="User-Agent (default: thresher/<version> (+project URL)).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", is_flag=True, help="Only errors and a one-line summary.")
+@click.option("--force", is_flag=True, help="Crawl sites even when recrawl_after says it is too soon.")
 @click.pass_context
 def crawl(
     ctx: click.Context,
@@ -347,31 +383,32 @@ def crawl(
     user_agent: str | None,
     as_json: bool,
     quiet: bool,
+    force: bool,
 ) -> None:
     """Crawl sites politely into the archive: robots.txt, sitemaps, feeds and links.
 
     Given URLs, crawls those sites (scope = their hosts); given --config, every [[sites]] entry.
-    Exit 0 when done, 1 when some pages failed, 2 on a usage or configuration error, 130 after Ctrl-C
-    (the frontier is saved; run the same command again to continue).
+    Exit 0 when done, 1 when some pages failed, 2 on a usage or configuration error, 75 when another
+    crawl is running on the archive, 130 after Ctrl-C or SIGTERM (the frontier is saved; run the same
+    command again to continue). Sites crawled within their recrawl_after are skipped unless --force.
     """
-    from .crawl.run import run_crawl  # the crawler pulls in httpx; other commands need not
+    from .schedule import CrawlRequest, crawl_once  # the crawler pulls in httpx; other commands need not
 
-    try:
-        code = run_crawl(
-            archive=ctx.obj["archive"],
-            urls=list(urls),
-            config_path=config_path,
-            site_names=list(site_names),
-            delay=delay,
-            concurrency_per_host=concurrency_per_host,
-            max_pages=max_pages,
-            max_depth=max_depth,
-            user_agent=user_agent,
-            as_json=as_json,
-            quiet=quiet,
-        )
-    except ThresherError as exc:
-        raise BadInput(str(exc)) from exc
+    request = CrawlRequest(
+        urls=list(urls),
+        config_path=config_path,
+        site_names=list(site_names),
+        delay=delay,
+        concurrency_per_host=concurrency_per_host,
+        max_pages=max_pages,
+        max_depth=max_depth,
+        user_agent=user_agent,
+        as_json=as_json,
+        quiet=quiet,
+        force=force,
+    )
+    with _lock_errors():
+        code = crawl_once(ctx.obj["archive"], request)
     sys.exit(code)
 
 
@@ -485,3 +522,185 @@ def export(
             f"{dups} duplicates); manifest {report.manifest}",
             err=True,
         )
+
+
+# ------------------------------------------------------------------ unattended runs (#5)
+
+
+def _crawl_request(
+    urls: tuple[str, ...], config_path: Path | None, site_names: tuple[str, ...], quiet: bool, force: bool
+) -> Any:
+    from .schedule import CrawlRequest
+
+    return CrawlRequest(
+        urls=list(urls),
+        config_path=config_path,
+        site_names=list(site_names),
+        quiet=quiet,
+        force=force,
+        command="watch",
+    )
+
+
+@cli.command()
+@click.option("--every", "every_text", required=True, help="An interval (30m, 6h, 1d) or a cron expression.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The thresher.toml the scheduled crawls use (default: ./thresher.toml).",
+)
+@click.option("--install", type=click.Choice(["cron", "systemd"]), help="Install it instead of printing it.")
+@click.option(
+    "--systemd-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where --install systemd writes the units (default: $XDG_CONFIG_HOME/systemd/user).",
+)
+@click.option("--name", default="thresher-crawl", show_default=True, help="Name of the systemd units.")
+@click.pass_context
+@_errors_to_exit
+def schedule(
+    ctx: click.Context,
+    every_text: str,
+    config_path: Path | None,
+    install: str | None,
+    systemd_dir: Path | None,
+    name: str,
+) -> None:
+    """Print (or --install) a crontab line and a systemd timer that crawl every INTERVAL."""
+    from .config import load_config
+    from .schedule import Schedule, install_cron, install_systemd, parse_every
+
+    every = parse_every(every_text)
+    directory = Path.cwd()
+    config: Path | None = None
+    if config_path is None and Path("thresher.toml").is_file():
+        config_path = Path("thresher.toml")
+    if config_path is None:
+        raise InputError(
+            "give --config FILE: a scheduled crawl needs the sites to crawl (no ./thresher.toml)"
+        )
+    if config_path is not None:
+        load_config(config_path)  # a schedule of a broken configuration would fail every time
+        absolute = config_path.resolve()
+        config = absolute.relative_to(directory) if absolute.is_relative_to(directory) else absolute
+    if not all(c.isalnum() or c in "-_." for c in name):
+        raise InputError(f"--name {name!r}: use letters, digits, '-', '_' and '.'")
+    plan = Schedule(every=every, directory=directory, config=config, archive=ctx.obj["archive"], name=name)
+    if install == "cron":
+        line = install_cron(plan)
+        click.echo(f"installed in your crontab:\n{line}")
+        return
+    if install == "systemd":
+        paths = install_systemd(plan, systemd_dir)
+        click.echo("wrote " + " and ".join(str(p) for p in paths))
+        click.echo(f"now run: systemctl --user daemon-reload && systemctl --user enable --now {name}.timer")
+        return
+    try:
+        click.echo("# crontab (crontab -e):")
+        click.echo(plan.crontab_line())
+    except ThresherError as exc:
+        click.echo(f"# {exc}")
+    click.echo(f"\n# ~/.config/systemd/user/{name}.service")
+    click.echo(plan.service_unit(), nl=False)
+    click.echo(f"\n# ~/.config/systemd/user/{name}.timer")
+    click.echo(plan.timer_unit(), nl=False)
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("--every", "every_text", required=True, help="An interval (30m, 6h, 1d) or a cron expression.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A thresher.toml with the sites to crawl.",
+)
+@click.option("--site", "site_names", multiple=True, help="Only this configured site (repeatable).")
+@click.option("--quiet", is_flag=True, help="Only errors and a one-line summary per crawl.")
+@click.option("--force", is_flag=True, help="Ignore recrawl_after on the first crawl.")
+@click.pass_context
+def watch(
+    ctx: click.Context,
+    urls: tuple[str, ...],
+    every_text: str,
+    config_path: Path | None,
+    site_names: tuple[str, ...],
+    quiet: bool,
+    force: bool,
+) -> None:
+    """Crawl (URLs or --config) now and every INTERVAL in the foreground; SIGTERM/Ctrl-C stops cleanly.
+
+    A signal lets the pages in flight finish and saves the state; a second one stops at once. Meant for
+    containers; elsewhere `thresher schedule` hands the timing to cron or systemd.
+    """
+    from .schedule import parse_every, run_watch
+
+    with _lock_errors():
+        every = parse_every(every_text)
+        request = _crawl_request(urls, config_path, site_names, quiet, force)
+        code = run_watch(ctx.obj["archive"], request, every, echo=lambda line: click.echo(line, err=True))
+    sys.exit(code)
+
+
+@cli.command()
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of runs.")
+@click.pass_context
+@_errors_to_exit
+def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """The crawl history: started, finished, sites, new, updated, unchanged, failed, exit code."""
+    from .schedule import list_runs
+
+    with _archive(ctx) as archive:
+        records = list_runs(archive.db.conn, limit=limit)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in records], indent=2))
+        return
+    if not records:
+        click.echo("no runs recorded yet", err=True)
+        return
+    table = Table()
+    for column in ("run", "started", "finished", "status", "sites", "new", "upd", "same", "failed", "exit"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        sites = ", ".join(r.sites) + (f" (skipped {', '.join(r.skipped)})" if r.skipped else "")
+        table.add_row(
+            str(r.id),
+            r.started,
+            r.finished or "-",
+            r.status,
+            escape(sites),
+            str(r.new),
+            str(r.updated),
+            str(r.unchanged),
+            str(r.failed),
+            "-" if r.exit_code is None else str(r.exit_code),
+        )
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+
+@cli.command()
+@click.option("--fix", is_flag=True, help="Repair drift between files and index, a stale lock, dead runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def doctor(ctx: click.Context, fix: bool, as_json: bool) -> None:
+    """Check index integrity, files against index, WARC readability and the crawl lock; exit 1 on problems."""
+    from .store.doctor import check_archive, fix_archive
+
+    root: Path = ctx.obj["archive"]
+    with _lock_errors():
+        report = fix_archive(root) if fix else check_archive(root)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        marks = {"ok": "ok  ", "warning": "warn", "problem": "FAIL"}
+        for line in report.repaired:
+            click.echo(f"fixed {line}")
+        for finding in report.findings:
+            click.echo(f"{marks[finding.level]}  {finding.check:<6} {finding.message}")
+            for detail in finding.details:
+                click.echo(f"            {detail}")
+        if not report.healthy and not fix:
+            click.echo("run `thresher doctor --fix` to repair what can be repaired", err=True)
+    sys.exit(0 if report.healthy else 1)

@@ -10,7 +10,8 @@
     ├── ExportError         an export cannot be written as asked (bad option, pyarrow missing, unwritable)
     └── StoreError          the archive cannot be used as asked
         ├── IndexCorrupt    index.db is damaged or not a thresher index (it is never overwritten)
-        └── ArchiveBusy     another process holds the archive's index for writing
+        ├── ArchiveBusy     another process holds the archive's index for writing
+        └── CrawlLocked     another crawl holds the archive's crawl lock (archive/crawl.lock)
 
 Third-party exceptions (OSError, yaml, sqlite3, httpx) are translated at the boundary with
 ``raise ... from exc``; nothing else escapes the library.
@@ -21,6 +22,7 @@ from __future__ import annotations
 __all__ = [
     "ArchiveBusy",
     "ConfigError",
+    "CrawlLocked",
     "ExportError",
     "IndexCorrupt",
     "InputError",
@@ -65,3 +67,11 @@ class IndexCorrupt(StoreError):
 
 class ArchiveBusy(StoreError):
     """Another process is writing to the archive's index."""
+
+
+class CrawlLocked(StoreError):
+    """Another live crawl holds the archive's crawl lock; ``info`` says who (a LockInfo, or None)."""
+
+    def __init__(self, message: str, *, info: object = None) -> None:
+        super().__init__(message)
+        self.info = info

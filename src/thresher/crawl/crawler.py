@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -88,6 +89,8 @@ class Crawler:
         frontier: the persistent crawl state (``archive/frontier.db``).
         transport: an httpx transport (tests); default is the network.
         on_progress: called with (stats, frontier counts) after each page, for a progress display.
+        stop: once set, no new URL is claimed; pages in flight finish, then :meth:`run` returns with
+            ``stats.interrupted`` set (a graceful SIGTERM).
     """
 
     def __init__(
@@ -98,12 +101,14 @@ class Crawler:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         on_progress: Callable[[CrawlStats, dict[str, int]], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.config = config
         self.archive = archive
         self.frontier = frontier
         self.stats = CrawlStats()
         self.on_progress = on_progress
+        self._stop = stop or threading.Event()
         self._transport = transport
         self._sites = {site.name: site for site in config.sites}
         self._scopes = {site.name: self._scope(site) for site in config.sites}
@@ -173,7 +178,11 @@ class Crawler:
                     room = crawl.max_hosts - len(busy)
                     exhausted = self._exhausted_hosts()
                     claimed: list[FrontierEntry] = []
-                    if room > 0:
+                    if self._stop.is_set():
+                        self.stats.interrupted = True
+                        if not tasks:
+                            break  # the pages in flight have finished
+                    elif room > 0:
                         claimed = self.frontier.claim(
                             now=time.time(),
                             exclude_hosts=busy | exhausted,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -83,9 +85,16 @@ def run_crawl(
     user_agent: str | None,
     as_json: bool,
     quiet: bool,
+    config: Config | None = None,
+    stop: threading.Event | None = None,
+    on_finish: Callable[[CrawlStats], None] | None = None,
 ) -> int:
-    """Run one crawl and print its summary; returns the process exit code."""
-    config = build_config(
+    """Run one crawl and print its summary; returns the process exit code.
+
+    ``config`` replaces the one the other arguments describe (scheduled runs pass the sites they
+    selected); ``stop`` stops it gracefully (see :class:`Crawler`); ``on_finish`` gets the figures.
+    """
+    config = config or build_config(
         urls=urls,
         config_path=config_path,
         site_names=site_names,
@@ -122,7 +131,9 @@ def run_crawl(
                 f"{sum(stats.failed.values())} errors",
             )
 
-        crawler = Crawler(config, store, frontier, on_progress=on_progress if show_progress else None)
+        crawler = Crawler(
+            config, store, frontier, on_progress=on_progress if show_progress else None, stop=stop
+        )
         try:
             with progress:
                 stats = asyncio.run(crawler.run())
@@ -131,7 +142,15 @@ def run_crawl(
             stats.interrupted = True
             console.print("interrupted: state saved; run the same command again to continue")
             _print(stats, as_json, console)
+            if on_finish is not None:
+                on_finish(stats)
             return 130
+    if on_finish is not None:
+        on_finish(stats)
+    if stats.interrupted:  # stopped gracefully: the pages in flight finished
+        console.print("stopped: state saved; run the same command again to continue")
+        _print(stats, as_json, console)
+        return 130
     _print(stats, as_json, console)
     return 1 if sum(stats.failed.values()) else 0
 

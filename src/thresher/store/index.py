@@ -127,6 +127,33 @@ def migrations() -> Migrations:
             "end"
         )
 
+    @m(name="0006_runs")
+    def runs(db: Database) -> None:
+        # run history (thresher runs): one row per crawl, written when it starts and when it ends, so a
+        # run killed part-way stays visible (finished is null until the next crawl marks it abandoned)
+        db["runs"].create(  # type: ignore[union-attr]
+            {
+                "id": int,
+                "started": str,  # ISO 8601 UTC
+                "finished": str,
+                "pid": int,
+                "command": str,  # crawl | watch | demo
+                # running | done | partial (some pages failed) | interrupted | skipped | error | abandoned
+                "status": str,
+                "sites": str,  # JSON array: the sites crawled
+                "skipped": str,  # JSON array: sites skipped because of recrawl_after
+                "new": int,
+                "updated": int,
+                "unchanged": int,
+                "failed": int,
+                "exit_code": int,
+                "message": str,
+            },
+            pk="id",
+            not_null={"started", "status"},
+        )
+        db["runs"].create_index(["started"])  # type: ignore[union-attr]
+
     return m
 
 

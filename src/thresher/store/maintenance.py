@@ -43,6 +43,23 @@ def markdown_files(root: Path) -> list[Path]:
     )
 
 
+def _old_runs(root: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The run history (``thresher runs``) of a readable current index: the files do not hold it."""
+    if not (root / INDEX_NAME).exists():
+        return [], []
+    try:
+        db = open_index(root, create=False)
+    except ThresherError:
+        return [], []
+    try:
+        cursor = db.conn.execute("select * from runs order by id")
+        return [d[0] for d in cursor.description], cursor.fetchall()
+    except sqlite3.Error:
+        return [], []
+    finally:
+        db.conn.close()
+
+
 def _old_history(root: Path) -> tuple[dict[str, tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Dates and WARC references per URL, and versions, from the current index when it is readable."""
     path = root / INDEX_NAME
@@ -77,6 +94,7 @@ def rebuild_index(root: Path) -> dict[str, int]:
     if not root.is_dir():
         raise StoreError(f"{root} is not an archive folder")
     history, versions = _old_history(root)
+    run_columns, runs = _old_runs(root)
     build = root / ".rebuild"
     with contextlib.suppress(FileNotFoundError):
         for leftover in build.iterdir():
@@ -116,6 +134,11 @@ def rebuild_index(root: Path) -> dict[str, int]:
                 "insert or ignore into versions (article_id, content_hash, first_seen, replaced_at, path) "
                 "select id, ?, ?, ?, ? from articles where url = ?",
                 [content_hash, first_seen, replaced_at, vpath, url],
+            )
+        if runs:
+            conn.executemany(
+                f"insert into runs ({', '.join(run_columns)}) values ({', '.join('?' * len(run_columns))})",
+                runs,
             )
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
