@@ -156,3 +156,18 @@ def test_add_a_warc_file(tmp_path: Path) -> None:
     assert list((archive / "warc").glob("*.warc.gz"))  # the raw response is kept in the archive's own WARC
     code, out, _ = run("--archive", str(archive), "reprocess")
     assert code == 0 and out.strip() == "1 unchanged"
+
+
+def test_until_a_date_includes_that_whole_day(tmp_path: Path) -> None:
+    archive = tmp_path / "arch"
+    run("--archive", str(archive), "add", str(_copy_fixtures(tmp_path)))
+    code, out, _ = run("--archive", str(archive), "search", "disk space", "--json")
+    hit = json.loads(out)[0]
+    day = hit["published"][:10]  # an instant during that day (UTC), not its first second
+    assert hit["published"] > f"{day}T00:00:00Z"
+    code, out, _ = run("--archive", str(archive), "search", "disk space", "--until", day, "--json")
+    assert code == 0 and hit["url"] in {h["url"] for h in json.loads(out)}
+    code, out, _ = run(
+        "--archive", str(archive), "search", "disk space", "--until", f"{day}T00:00:00Z", "--json"
+    )
+    assert code == 1 or hit["url"] not in {h["url"] for h in json.loads(out)}

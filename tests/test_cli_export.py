@@ -61,7 +61,7 @@ def test_every_option_reaches_the_manifest(archive_dir: Path, tmp_path: Path) ->
             "tag": "storage",
             "lang": "en",
             "since": "2024-01-01T00:00:00Z",
-            "until": "2025-12-31T00:00:00Z",
+            "until": "2025-12-31T23:59:59Z",  # through that whole day
             "query": "disk",
             "kinds": ["article"],
         },

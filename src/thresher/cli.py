@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -163,11 +164,17 @@ def _archive(ctx: click.Context, *, create: bool = False) -> Archive:
 def _date_option(value: str | None, name: str) -> Any:
     if value is None:
         return None
+    from datetime import timedelta
+
     from .extract.dates import parse_date
 
     parsed = parse_date(value)
     if parsed is None:
         raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD or ISO 8601)", param_hint=name)
+    if name == "--until" and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        # "until 2024-01-31" means through that day, not up to its first second; whole seconds, because
+        # stored instants compare as ISO text ("…59Z" sorts after "…59.999Z")
+        parsed += timedelta(days=1, seconds=-1)
     return parsed
 
 
