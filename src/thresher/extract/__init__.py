@@ -174,12 +174,14 @@ class _Extraction:
         self, md: Metadata, article: Article, body: Any, url: str, *, from_profile: bool
     ) -> ArticleKind:
         tree, profile = self.tree, self.profile
-        if _matches(tree, profile.article):
-            return "article"
-        if _matches(tree, profile.listing):
-            return "listing"
-        if _matches(tree, profile.page):
-            return "page"
+        # one whole-tree query tells whether any kind marker is there (usually none); then which one
+        if _matches(tree, profile.article + profile.listing + profile.page):
+            if _matches(tree, profile.article):
+                return "article"
+            if _matches(tree, profile.listing):
+                return "listing"
+            if _matches(tree, profile.page):
+                return "page"
         path = _path(url)
         if _LISTING_PATH.search(path):
             return "listing"

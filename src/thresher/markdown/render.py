@@ -51,7 +51,12 @@ def body_to_markdown(node: Any) -> str:
     if not html.strip():
         return ""
     content = _rust.convert(html=html, options=_RUST_OPTIONS, visitor=None).content or ""
-    content = _BLANK_RUNS.sub("\n\n", _TRAILING.sub("", content)).strip("\n")
+    # The regexes only where they have work: `[ \t]+$` tries every space of the text (0.3 ms a page).
+    if " \n" in content or "\t\n" in content or content.endswith((" ", "\t")):
+        content = _TRAILING.sub("", content)
+    if "\n\n\n" in content:
+        content = _BLANK_RUNS.sub("\n\n", content)
+    content = content.strip("\n")
     if "<" in content or "\n>" in content:
         content = _tidy(content)
     if not content and node.text(deep=True).strip():
