@@ -6,6 +6,7 @@ Run from the repository root::
     .venv/bin/python bench/extract.py DEVSET_DIR --limit 50 --no-peer   # quick, thresher only
     .venv/bin/python bench/extract.py DEVSET_DIR --verbose              # + metadata mismatch examples
     .venv/bin/python bench/extract.py DEVSET_DIR --json                 # one JSON object on stdout
+    .venv/bin/python bench/extract.py DEVSET_DIR --profile 30           # where thresher's time goes
 
 All pages are read and decompressed first (not timed); then ``thresher.extract(raw_bytes, url)`` is timed
 over every page, then ``trafilatura.extract(html, url=..., output_format="txt", include_comments=False)`` on
@@ -389,6 +390,28 @@ def print_tables(figures: dict[str, Any]) -> None:
         console.print(mism)
 
 
+def profile_thresher(pages: Sequence[Page], top: int) -> None:
+    """Cumulative time per function under cProfile, in ms per page (inflated by the profiler)."""
+    import cProfile
+    import pstats
+
+    thresher.extract(pages[0].raw, pages[0].url)  # warm-up: imports, profile loading
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for page in pages:
+        thresher.extract(page.raw, page.url)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][3], reverse=True)  # type: ignore[attr-defined]
+    print(f"{'cumulative ms/page':>18} {'own ms/page':>12} {'calls/page':>10}  function")
+    for (path, line, name), (_, calls, own, cumulative, _) in rows[:top]:
+        where = f"{Path(path).name}:{line}({name})" if line else name
+        print(
+            f"{cumulative / len(pages) * 1000:18.3f} {own / len(pages) * 1000:12.3f} "
+            f"{calls / len(pages):10.1f}  {where}"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, load the devset, run both extractors and print the figures."""
     parser = argparse.ArgumentParser(description="Benchmark thresher.extract against trafilatura.")
@@ -397,6 +420,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip trafilatura")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--verbose", "-v", action="store_true", help="show metadata mismatch examples")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: cProfile thresher over the pages, print the N functions with most cumulative time",
+    )
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
@@ -405,6 +435,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BenchError, UnicodeDecodeError, OSError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
+    if args.profile:
+        profile_thresher(pages, args.profile)
+        return 0
     ours = run_thresher(pages)
     peer = None if args.no_peer else run_trafilatura(pages)
     figures = report(args.devset, pages, ours, peer, args.verbose)

@@ -90,10 +90,12 @@ def take_related(
 ) -> list[Link]:
     """Related-post blocks (YARPP, Jetpack, CRP, theme lists) anywhere on the page → links; removed from body.
 
-    Only links within the page's own site count (a related block of other sites' links is promotion).
-    Empty JS shells (Jetpack, Taboola) simply yield nothing. ``page`` is the page's markup lower-cased:
-    when its tags hold none of the catalogue's related markers ("related", "yarpp", …), no related selector
-    can match, and the two whole-tree queries are skipped (most pages: they cost ~0.5 ms).
+    ``body`` is a node of ``tree`` (or None). Only links within the page's own site count (a related block
+    of other sites' links is promotion). Empty JS shells (Jetpack, Taboola) simply yield nothing.
+
+    ``page`` is the page's markup lower-cased: when its tags hold none of the catalogue's related markers
+    ("related", "yarpp", …), no related selector can match and the whole-tree query is skipped (on most
+    pages; it costs ~0.4 ms). When the tree has no match, the body is not queried either.
     """
     markers = catalogue.related_markers
     if (
@@ -118,7 +120,7 @@ def take_related(
             if link.url not in seen and _site_key(host_of(link.url)) == site:
                 seen.add(link.url)
                 links.append(link)
-    if body is not None:
+    if body is not None and blocks:  # body is a node of tree: no match in the tree, none in the body
         remove_all(descendants(body, selector))
     return links
 
@@ -193,8 +195,8 @@ def take_promos(body: Any, catalogue: Catalogue, base_url: str) -> list[Link]:
 
 def _plain_host(href: str) -> str | None:
     """The lower-cased host of a plain ``http(s)://host/...`` URL by string slicing; None for anything else
-    (userinfo, a port, IPv6, no scheme), which ``urlsplit`` then reads. Most body links are plain, and
-    ``urlsplit`` + ``hostname`` cost several times more."""
+    (userinfo, a port, IPv6, non-ASCII, no scheme), which ``urlsplit`` then reads. Most body links are
+    plain, and ``urlsplit`` + ``hostname`` cost several times more."""
     if href.startswith("https://"):
         rest = href[8:]
     elif href.startswith("http://"):
@@ -205,7 +207,18 @@ def _plain_host(href: str) -> str | None:
         cut = rest.find(stop)
         if cut >= 0:
             rest = rest[:cut]
-    if not rest or any(char in rest for char in "@:[]\\\t\r\n"):
+    if (
+        not rest
+        or not rest.isascii()  # urlsplit rejects some non-ASCII hosts (NFKC checks): let it decide
+        or "@" in rest
+        or ":" in rest
+        or "[" in rest
+        or "]" in rest
+        or "\\" in rest
+        or "\t" in rest
+        or "\r" in rest
+        or "\n" in rest
+    ):
         return None
     return rest.lower()
 
@@ -219,18 +232,19 @@ def take_affiliate_links(body: Any, catalogue: Catalogue) -> list[AffiliateLink]
         host = _plain_host(href)
         if host is None:
             try:
-                parts = urlsplit(href)
+                host = (urlsplit(href).hostname or "").lower()
             except ValueError:
                 continue
-            host = (parts.hostname or "").lower()
-        if not host or not lookup(host):
+        rules = lookup(host) if host else None
+        if not rules:
             continue
-        try:
-            parts = urlsplit(href)
-        except ValueError:
-            continue
-        keys = frozenset(k.lower() for k, _ in parse_qsl(parts.query, keep_blank_values=True))
-        network = catalogue.affiliate_network(host, keys)
+        if any(rule.query for rule in rules):
+            # only rules that need a query parameter (Amazon's tag=) make the query worth parsing
+            query = urlsplit(href).query
+            keys = frozenset(k.lower() for k, _ in parse_qsl(query, keep_blank_values=True))
+            network = next((rule.network for rule in rules if rule.accepts(keys)), None)
+        else:
+            network = rules[0].network
         if network is None:
             continue
         found.append(AffiliateLink(url=href, text=clean_text(a.text(deep=True)), network=network))

@@ -57,11 +57,26 @@ def body_to_markdown(node: Any) -> str:
     if "\n\n\n" in content:
         content = _BLANK_RUNS.sub("\n\n", content)
     content = content.strip("\n")
-    if "<" in content or "\n>" in content:
+    if "<" in content or _quote_after_text(content):
         content = _tidy(content)
     if not content and node.text(deep=True).strip():
         return node_to_markdown(node)
     return content + "\n" if content else ""
+
+
+def _quote_after_text(markdown: str) -> bool:
+    """Whether some ``>`` line directly follows a non-blank line that is not itself a quote line.
+
+    A prefilter for :func:`_tidy` (which also knows about code fences): most pages with block quotes
+    already have the blank line, and a line-by-line pass over the whole text is not free.
+    """
+    index = markdown.find("\n>")
+    while index >= 0:
+        start = markdown.rfind("\n", 0, index) + 1
+        if index > start and markdown[start] != ">":
+            return True
+        index = markdown.find("\n>", index + 2)
+    return False
 
 
 def _tidy(markdown: str) -> str:

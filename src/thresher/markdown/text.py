@@ -56,7 +56,7 @@ def markdown_to_text(markdown: str) -> str:
         return ""
     text = _IMAGE.sub("", markdown) if "![" in markdown else markdown
     text = _LINK.sub(r"\1", text) if "](" in text else text
-    text = _AUTOLINK.sub(r"\1", text)
+    text = _AUTOLINK.sub(r"\1", text) if "<" in text else text
     out: list[str] = []
     fence = ""
     for line in text.split("\n"):
