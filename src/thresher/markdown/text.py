@@ -85,16 +85,17 @@ def markdown_to_text(markdown: str) -> str:
             if _TABLE_RULE.match(s):
                 continue
             s = _PIPE.sub(" ", s.strip("|"))
-        elif _THEMATIC.match(s):
+        elif s and s[0] in "*-_=" and _THEMATIC.match(s):
             continue
         out.append(_SPACES.sub(" ", s).strip() if "  " in s or "\t" in s else s.strip())
     lines: list[str] = []
     blank = True
     for line in _inline_markup("\n".join(out)).split("\n"):
-        if line.startswith(_CODE_MARK):
-            line = line[1:].rstrip()
-        elif line.endswith(("\\", " ")):
-            line = line.rstrip().rstrip("\\").rstrip()
+        if line:
+            if line[0] == _CODE_MARK:
+                line = line[1:].rstrip()
+            elif line[-1] == " " or line[-1] == "\\":
+                line = line.rstrip().rstrip("\\").rstrip()
         if line:
             lines.append(line)
             blank = False
