@@ -121,3 +121,26 @@ def test_filtering_is_exact_on_generated_pages(classes: list[str], tag: str, tex
     for selectors in _lists():
         narrowed = selectors.for_page(tokens)
         assert _ids(tree.css(narrowed) if narrowed else []) == _ids(tree.css(selectors.text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    blocks=st.lists(
+        st.tuples(
+            st.sampled_from(["div", "section", "aside", "ul"]),
+            st.sampled_from(["", "Related", "related-posts x", "yarpp", "crp_related", "RelatedPosts"]),
+            st.sampled_from(["", "a>b", "<x>", "'related'", "1>2 and 3<4"]),
+            st.sampled_from(["", "related reading", "see <b>yarpp</b>", "a > b < c"]),
+        ),
+        max_size=4,
+    )
+)
+def test_related_markers_never_miss_a_related_block(blocks: list[tuple[str, str, str, str]]) -> None:
+    page = "".join(
+        f'<{tag} data-note="{note}" class="{cls}">{text}</{tag}>' for tag, cls, note, text in blocks
+    ).encode()
+    catalogue = default_profiles().catalogue
+    markers = catalogue.related_markers
+    assert markers is not None
+    if LexborHTMLParser(page).css_first(catalogue.related_selector) is not None:
+        assert any(in_markup(page.lower(), marker) for marker in markers)
