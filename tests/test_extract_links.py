@@ -12,7 +12,7 @@ from thresher.extract.links import _plain_host, take_affiliate_links
 from thresher.extract.profiles import default_profiles
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)  # a loaded CI box must not fail a string test
 @given(
     scheme=st.sampled_from(["https://", "http://", "HTTP://", "//", ""]),
     rest=st.text(alphabet="ab.:@/?#[]\\\t\nAZ%- \x00", max_size=24),
