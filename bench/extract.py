@@ -6,6 +6,8 @@ Run from the repository root::
     .venv/bin/python bench/extract.py DEVSET_DIR --limit 50 --no-peer   # quick, thresher only
     .venv/bin/python bench/extract.py DEVSET_DIR --verbose              # + metadata mismatch examples
     .venv/bin/python bench/extract.py DEVSET_DIR --json                 # one JSON object on stdout
+    .venv/bin/python bench/extract.py DEVSET_DIR --interleave           # alternate page by page
+    .venv/bin/python bench/extract.py DEVSET_DIR --profile 30           # where thresher's time goes
 
 All pages are read and decompressed first (not timed); then ``thresher.extract(raw_bytes, url)`` is timed
 over every page, then ``trafilatura.extract(html, url=..., output_format="txt", include_comments=False)`` on
@@ -230,9 +232,50 @@ def _timed(pages: Sequence[Page], call: Callable[[Page], Any]) -> tuple[float, l
     return time.perf_counter() - start, results, errors
 
 
-def run_thresher(pages: Sequence[Page]) -> Run:
-    """Time thresher.extract on the raw bytes, then score body, metadata and ad remnants."""
-    seconds, articles, errors = _timed(pages, lambda p: thresher.extract(p.raw, p.url))
+Timing = tuple[float, list[Any], Failures]
+
+
+def _timed_pair(
+    pages: Sequence[Page], first: Callable[[Page], Any], second: Callable[[Page], Any]
+) -> list[Timing]:
+    """Like :func:`_timed` for two calls, alternating page by page, so that the load of a shared machine
+    changes under both alike; each call's own time is summed."""
+    timings: list[Timing] = [(0.0, [], []), (0.0, [], [])]
+    for call in (first, second):
+        with contextlib.suppress(Exception):
+            call(pages[0])
+    for page in pages:
+        for index, call in enumerate((first, second)):
+            seconds, results, errors = timings[index]
+            start = time.perf_counter()
+            try:
+                results.append(call(page))
+            except Exception as exc:
+                results.append(None)
+                errors.append((page.slug, f"{type(exc).__name__}: {exc}"))
+            timings[index] = (seconds + time.perf_counter() - start, results, errors)
+    return timings
+
+
+def _thresher_call(page: Page) -> thresher.Article:
+    """thresher's Article for one page, from the bytes served."""
+    return thresher.extract(page.raw, page.url)
+
+
+def _trafilatura_call(page: Page) -> str | None:
+    """trafilatura's plain-text body for one page (txt, comments off, defaults otherwise)."""
+    import trafilatura
+
+    result: str | None = trafilatura.extract(
+        page.html, url=page.url, output_format="txt", include_comments=False
+    )
+    return result
+
+
+def run_thresher(pages: Sequence[Page], timing: Timing | None = None) -> Run:
+    """Time thresher.extract on the raw bytes (unless ``timing`` is given), then score body, metadata and ad
+    remnants."""
+    seconds, articles, errors = timing or _timed(pages, _thresher_call)
     run = Run("thresher", seconds, [], errors)
     for page, article in zip(pages, articles, strict=True):
         text = article.text if article is not None else ""
@@ -243,18 +286,9 @@ def run_thresher(pages: Sequence[Page]) -> Run:
     return run
 
 
-def run_trafilatura(pages: Sequence[Page]) -> Run:
-    """Time trafilatura.extract (txt, comments off, defaults otherwise) and score its body text."""
-    import trafilatura
-
-    def call(page: Page) -> str | None:
-        """trafilatura's plain-text body for one page."""
-        result: str | None = trafilatura.extract(
-            page.html, url=page.url, output_format="txt", include_comments=False
-        )
-        return result
-
-    seconds, texts, errors = _timed(pages, call)
+def run_trafilatura(pages: Sequence[Page], timing: Timing | None = None) -> Run:
+    """Time trafilatura.extract (unless ``timing`` is given) and score its body text."""
+    seconds, texts, errors = timing or _timed(pages, _trafilatura_call)
     run = Run("trafilatura", seconds, [], errors)
     for page, text in zip(pages, texts, strict=True):
         run.scores.append(score_body(page.expected_text, text or ""))
@@ -389,6 +423,28 @@ def print_tables(figures: dict[str, Any]) -> None:
         console.print(mism)
 
 
+def profile_thresher(pages: Sequence[Page], top: int) -> None:
+    """Cumulative time per function under cProfile, in ms per page (inflated by the profiler)."""
+    import cProfile
+    import pstats
+
+    thresher.extract(pages[0].raw, pages[0].url)  # warm-up: imports, profile loading
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for page in pages:
+        thresher.extract(page.raw, page.url)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][3], reverse=True)  # type: ignore[attr-defined]
+    print(f"{'cumulative ms/page':>18} {'own ms/page':>12} {'calls/page':>10}  function")
+    for (path, line, name), (_, calls, own, cumulative, _) in rows[:top]:
+        where = f"{Path(path).name}:{line}({name})" if line else name
+        print(
+            f"{cumulative / len(pages) * 1000:18.3f} {own / len(pages) * 1000:12.3f} "
+            f"{calls / len(pages):10.1f}  {where}"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, load the devset, run both extractors and print the figures."""
     parser = argparse.ArgumentParser(description="Benchmark thresher.extract against trafilatura.")
@@ -397,6 +453,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip trafilatura")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--verbose", "-v", action="store_true", help="show metadata mismatch examples")
+    parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="time both extractors page by page, alternating (fairer on a machine shared with other jobs)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: cProfile thresher over the pages, print the N functions with most cumulative time",
+    )
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
@@ -405,8 +473,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BenchError, UnicodeDecodeError, OSError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
-    ours = run_thresher(pages)
-    peer = None if args.no_peer else run_trafilatura(pages)
+    if args.profile:
+        profile_thresher(pages, args.profile)
+        return 0
+    peer: Run | None
+    if args.interleave and not args.no_peer:
+        mine, theirs = _timed_pair(pages, _thresher_call, _trafilatura_call)
+        ours, peer = run_thresher(pages, mine), run_trafilatura(pages, theirs)
+    else:
+        ours = run_thresher(pages)
+        peer = None if args.no_peer else run_trafilatura(pages)
     figures = report(args.devset, pages, ours, peer, args.verbose)
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))

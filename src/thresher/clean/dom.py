@@ -42,11 +42,30 @@ _LAZY_ATTRS = (
     "data-url",
 )
 _LAZY_SRCSET = ("data-lazy-srcset", "data-srcset")
-_PLACEHOLDER = re.compile(
-    r"^(?:data:|about:blank)|loading\.(?:svg|gif)|lazy[-_]?load|placeholder|blank\.gif"
-    r"|spacer\.gif|pixel\.gif|grey\.gif|transparent\.(?:png|gif)",
-    re.I,
+# Sources that are a lazy-loading stand-in, not the picture. Substring tests on the lower-cased URL: a
+# case-insensitive alternation regex scans the whole URL once per alternative and cost more than the rest of
+# the image handling.
+_PLACEHOLDER_PREFIXES = ("data:", "about:blank")
+_PLACEHOLDER_PARTS = (
+    "loading.svg",
+    "loading.gif",
+    "lazyload",
+    "lazy-load",
+    "lazy_load",
+    "placeholder",
+    "blank.gif",
+    "spacer.gif",
+    "pixel.gif",
+    "grey.gif",
+    "transparent.png",
+    "transparent.gif",
 )
+
+
+def _is_placeholder(url: str) -> bool:
+    """Whether ``url`` is a placeholder image (data: URI, loading.gif, lazy-load stand-ins, spacers)."""
+    lowered = url.lower()
+    return lowered.startswith(_PLACEHOLDER_PREFIXES) or any(part in lowered for part in _PLACEHOLDER_PARTS)
 
 
 _TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
@@ -139,7 +158,7 @@ def _real_source(img: Any) -> str | None:
     attrs = img.attributes
     for name in _LAZY_ATTRS:
         value = attrs.get(name)
-        if value and not _PLACEHOLDER.search(value):
+        if value and not _is_placeholder(value):
             return str(value)
     for name in _LAZY_SRCSET:
         value = attrs.get(name)
@@ -183,7 +202,7 @@ def absolutize(root: Any, base_url: str) -> None:
     for img in root.css("img"):
         src = img.attributes.get("src")
         resolved = absolute_url(src, base_url)
-        if resolved is None or _PLACEHOLDER.search(resolved):
+        if resolved is None or _is_placeholder(resolved):
             img.decompose()
         elif resolved != src:
             img.attrs["src"] = resolved

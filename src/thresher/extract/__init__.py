@@ -21,6 +21,7 @@ from ..clean.dom import (
     strip_affiliate_ranges,
     strip_chaff,
 )
+from ..clean.selectors import PageTokens, selector_list
 from ..markdown import body_to_markdown, markdown_to_text
 from ..models import Article, ArticleKind, content_hash, count_words
 from ..urls import canonicalize, host_of
@@ -86,6 +87,7 @@ class _Extraction:
             profiles.get(forced) if forced else profiles.detect(page, self.meta.first("generator"))
         )
         self.url = url
+        self.page = page
 
     def run(self) -> Article:
         tree, profile, catalogue = self.tree, self.profile, self.catalogue
@@ -97,7 +99,7 @@ class _Extraction:
         if not self.url:
             url = canonical
 
-        related = take_related(tree, tree.body, catalogue, url)
+        related = take_related(tree, tree.body, catalogue, url, page=self.page.lower())
         body = _first(root, profile.body) if profile.body else None
         if body is None and root is not tree.body:
             body = _first(tree, profile.body)
@@ -139,18 +141,28 @@ class _Extraction:
 
     def _fill_body(self, article: Article, body: Any, md: Metadata, url: str) -> None:
         catalogue = self.catalogue
-        article.also_read = take_also_read(body, url)
+        # What the body's elements carry: queries whose selectors cannot match it are narrowed or skipped.
+        tokens = PageTokens.of(body)
+        tags = tokens.tags
+        if "atpl-alsoreadstyle" in tokens.words:
+            article.also_read = take_also_read(body, url)
         raw_text = body.text(deep=True)
         if md.description and _is_auto_excerpt(md.description, raw_text):
             article.description = None
-        article.also_read += take_promos(body, catalogue, url)
-        extra = ", ".join(self.profile.strip)
+        if "a" in tags:
+            article.also_read += take_promos(body, catalogue, url)
         article.ad_networks = strip_chaff(
-            body, catalogue.ads, catalogue.ad_selector, catalogue.chrome_selector, extra
+            body,
+            catalogue.ads,
+            catalogue.ad_list.for_page(tokens),
+            catalogue.chrome_list.for_page(tokens),
+            selector_list(self.profile.strip).for_page(tokens),
         )
         remove_comments(body)
-        normalize_code_blocks(body)
-        rewrite_lazy_images(body)
+        if "figure" in tags:
+            normalize_code_blocks(body)
+        if "img" in tags or "noscript" in tags:
+            rewrite_lazy_images(body)
         absolutize(body, url)
         article.affiliate_links = take_affiliate_links(body, catalogue)
         article.markdown = body_to_markdown(body)
@@ -162,12 +174,14 @@ class _Extraction:
         self, md: Metadata, article: Article, body: Any, url: str, *, from_profile: bool
     ) -> ArticleKind:
         tree, profile = self.tree, self.profile
-        if _matches(tree, profile.article):
-            return "article"
-        if _matches(tree, profile.listing):
-            return "listing"
-        if _matches(tree, profile.page):
-            return "page"
+        # one whole-tree query tells whether any kind marker is there (usually none); then which one
+        if _matches(tree, profile.article + profile.listing + profile.page):
+            if _matches(tree, profile.article):
+                return "article"
+            if _matches(tree, profile.listing):
+                return "listing"
+            if _matches(tree, profile.page):
+                return "page"
         path = _path(url)
         if _LISTING_PATH.search(path):
             return "listing"
@@ -198,7 +212,8 @@ def _first(scope: Any, selectors: tuple[str, ...]) -> Any:
 
 
 def _matches(tree: Any, selectors: tuple[str, ...]) -> bool:
-    return any(tree.css_first(s) is not None for s in selectors)
+    # one query for the whole list: each query walks the whole tree
+    return bool(selectors) and tree.css_first(", ".join(selectors)) is not None
 
 
 def _path(url: str) -> str:

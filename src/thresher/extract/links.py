@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..clean.dom import descendants, remove_all
+from ..clean.selectors import in_markup
 from ..models import AffiliateLink, Link
 from ..urls import absolute_url, host_of
 from .metadata import clean_text
@@ -79,13 +80,33 @@ def _remove_unordered(nodes: list[Any]) -> None:
 
 
 def take_related(
-    tree: Any, body: Any, catalogue: Catalogue, base_url: str, extra_selector: str = ""
+    tree: Any,
+    body: Any,
+    catalogue: Catalogue,
+    base_url: str,
+    extra_selector: str = "",
+    *,
+    page: bytes | None = None,
 ) -> list[Link]:
     """Related-post blocks (YARPP, Jetpack, CRP, theme lists) anywhere on the page → links; removed from body.
 
-    Only links within the page's own site count (a related block of other sites' links is promotion).
-    Empty JS shells (Jetpack, Taboola) simply yield nothing.
+    ``body`` is a node of ``tree`` (or None). Only links within the page's own site count (a related block
+    of other sites' links is promotion). Empty JS shells (Jetpack, Taboola) simply yield nothing.
+
+    ``page`` is the page's markup lower-cased: when its tags hold none of the catalogue's related markers
+    ("related", "yarpp", …), no related selector can match and the whole-tree query is skipped (on most
+    pages; it costs ~0.4 ms). When the tree has no match, the body is not queried either. The one markup
+    this cannot see is a class or id spelled with numeric character references (``rel&#97;ted``); no
+    template we know writes its class names that way.
     """
+    markers = catalogue.related_markers
+    if (
+        page is not None
+        and markers is not None
+        and not extra_selector
+        and not any(in_markup(page, marker) for marker in markers)
+    ):
+        return []
     selector = catalogue.related_selector
     if extra_selector:
         selector = f"{selector}, {extra_selector}" if selector else extra_selector
@@ -101,7 +122,7 @@ def take_related(
             if link.url not in seen and _site_key(host_of(link.url)) == site:
                 seen.add(link.url)
                 links.append(link)
-    if body is not None:
+    if body is not None and blocks:  # body is a node of tree: no match in the tree, none in the body
         remove_all(descendants(body, selector))
     return links
 
@@ -149,14 +170,15 @@ def take_promos(body: Any, catalogue: Catalogue, base_url: str) -> list[Link]:
         if block is None or block.mem_id in seen or block.mem_id == body.mem_id:
             continue
         seen.add(block.mem_id)
-        if descendants(block, _BLOCKS):
-            continue
         text = clean_text(block.text(deep=True))
         if not text or len(text) > 300:
             continue
         lowered = _LEADING_JUNK.sub("", text.lower())
         prefix = next((p for p in prefixes if lowered.startswith(p)), None)
         if prefix is None:
+            continue
+        # a query per block: only for the few short blocks that start like a promo
+        if descendants(block, _BLOCKS):
             continue
         anchors = block.css("a[href]")
         if not 1 <= len(anchors) <= catalogue.promo_max_links:
@@ -173,20 +195,58 @@ def take_promos(body: Any, catalogue: Catalogue, base_url: str) -> list[Link]:
     return links
 
 
+def _plain_host(href: str) -> str | None:
+    """The lower-cased host of a plain ``http(s)://host/...`` URL by string slicing; None for anything else
+    (userinfo, a port, IPv6, non-ASCII, no scheme), which ``urlsplit`` then reads. Most body links are
+    plain, and ``urlsplit`` + ``hostname`` cost several times more."""
+    if href.startswith("https://"):
+        rest = href[8:]
+    elif href.startswith("http://"):
+        rest = href[7:]
+    else:
+        return None
+    for stop in "/?#":
+        cut = rest.find(stop)
+        if cut >= 0:
+            rest = rest[:cut]
+    if (
+        not rest
+        or not rest.isascii()  # urlsplit rejects some non-ASCII hosts (NFKC checks): let it decide
+        or "@" in rest
+        or ":" in rest
+        or "[" in rest
+        or "]" in rest
+        or "\\" in rest
+        or "\t" in rest
+        or "\r" in rest
+        or "\n" in rest
+    ):
+        return None
+    return rest.lower()
+
+
 def take_affiliate_links(body: Any, catalogue: Catalogue) -> list[AffiliateLink]:
     """Inventory monetised links in the body and unwrap them, so their text stays and the link goes."""
     found: list[AffiliateLink] = []
+    lookup = catalogue.affiliates.lookup
     for a in body.css("a[href]"):
         href = a.attributes.get("href") or ""
-        try:
-            parts = urlsplit(href)
-        except ValueError:
+        host = _plain_host(href)
+        if host is None:
+            try:
+                host = (urlsplit(href).hostname or "").lower()
+            except ValueError:
+                continue
+        rules = lookup(host) if host else None
+        if not rules:
             continue
-        host = (parts.hostname or "").lower()
-        if not host or not catalogue.affiliates.lookup(host):
-            continue
-        keys = frozenset(k.lower() for k, _ in parse_qsl(parts.query, keep_blank_values=True))
-        network = catalogue.affiliate_network(host, keys)
+        if any(rule.query for rule in rules):
+            # only rules that need a query parameter (Amazon's tag=) make the query worth parsing
+            query = urlsplit(href).query
+            keys = frozenset(k.lower() for k, _ in parse_qsl(query, keep_blank_values=True))
+            network = next((rule.network for rule in rules if rule.accepts(keys)), None)
+        else:
+            network = rules[0].network
         if network is None:
             continue
         found.append(AffiliateLink(url=href, text=clean_text(a.text(deep=True)), network=network))

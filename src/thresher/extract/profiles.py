@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..clean.selectors import SelectorList
 from ..errors import ConfigError
 
 __all__ = ["AdGroup", "Catalogue", "Profile", "ProfileSet", "default_profiles"]
@@ -171,6 +172,11 @@ class Catalogue:
     promo_max_links: int
     promo_max_extra: int
     affiliates: AffiliateIndex = field(default_factory=lambda: AffiliateIndex({}, {}, {}))
+    # The same lists parsed for prefiltering (see clean/selectors.py), and the byte markers without one of
+    # which no related-posts selector can match.
+    ad_list: SelectorList = field(default_factory=lambda: SelectorList(""), compare=False)
+    chrome_list: SelectorList = field(default_factory=lambda: SelectorList(""), compare=False)
+    related_markers: tuple[bytes, ...] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "chaff.toml") -> Catalogue:
@@ -196,12 +202,18 @@ class Catalogue:
                     for a in data.get("affiliate", [])
                 )
             )
+            ad_selector = ", ".join(g.selector for g in ads)
+            chrome_selector = ", ".join(_tuple(data.get("chrome", {}).get("selectors"), source, "chrome"))
+            related_selector = ", ".join(sel for _, sel in related)
             return cls(
                 ads=ads,
-                ad_selector=", ".join(g.selector for g in ads),
-                chrome_selector=", ".join(_tuple(data.get("chrome", {}).get("selectors"), source, "chrome")),
+                ad_selector=ad_selector,
+                chrome_selector=chrome_selector,
+                ad_list=SelectorList(ad_selector),
+                chrome_list=SelectorList(chrome_selector),
+                related_markers=SelectorList(related_selector).markers(),
                 related=related,
-                related_selector=", ".join(sel for _, sel in related),
+                related_selector=related_selector,
                 promo_prefixes=tuple(
                     p.lower() for p in _tuple(promo.get("prefixes"), source, "promo.prefixes")
                 ),
