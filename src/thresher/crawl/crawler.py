@@ -25,7 +25,7 @@ from ..config import Config, SiteConfig
 from ..errors import ThresherError
 from ..extract import extract
 from ..extract.decode import to_utf8
-from ..fetch import Fetcher, FetchResult, Politeness, RobotsPolicy, fetch_with_retries
+from ..fetch import SLOW_DOWN, Fetcher, FetchResult, Politeness, RobotsPolicy, fetch_with_retries, retry_later
 from ..store import Archive, RawResponse
 from ..urls import canonicalize
 from .discovery import Discovered, extract_links, parse_feed, parse_sitemap
@@ -35,7 +35,7 @@ from .scope import Scope
 __all__ = ["CrawlStats", "Crawler"]
 
 _SOURCES_SITEMAP = ("sitemap", "robots")
-_TRANSIENT = frozenset({"timeout", "connect-error", "reset", "truncated", "http-5xx"})
+_REDIRECT = "redirect"  # the source of a redirect target: "redirect:<hops from the first URL>"
 _IDLE_SLEEP = 0.05
 _MAX_IDLE_SLEEP = 5.0
 
@@ -110,6 +110,7 @@ class Crawler:
         self._site_of_host = {host: site.name for site in config.sites for host in site.hosts}
         self._robots: dict[str, RobotsPolicy] = {}
         self._fetched_per_site: Counter[str] = Counter()
+        self._query_variants: Counter[tuple[str, str]] = Counter()
         self._politeness = Politeness()
 
     def _scope(self, site: SiteConfig) -> Scope:
@@ -144,7 +145,7 @@ class Crawler:
         for site in self.config.sites:
             self.frontier.requeue_stale(site.name, now, states=("done",))
             if site.recrawl_after is not None:
-                self.frontier.requeue_stale(site.name, now - site.recrawl_after)
+                self.frontier.requeue_stale(site.name, now - site.recrawl_after, trust_lastmod=True)
 
     # ------------------------------------------------------------------ the loop
 
@@ -290,37 +291,36 @@ class Crawler:
 
     def _handle(self, entry: FrontierEntry, result: FetchResult) -> None:
         url = entry.url
-        if result.status in (429, 503):
-            wait = (
-                result.retry_after
-                if result.retry_after is not None
-                else self._politeness.delay_for(entry.host)
-            )
-            self.frontier.defer(url, time.time() + max(wait, 0.1), f"http-{result.status}")
-            return
         if 300 <= result.status < 400 and result.redirects:
-            target = canonicalize(result.redirects[-1])
-            site = entry.site or ""
-            if self._scopes[site].check(target, entry.depth) is None:
-                if self.frontier.add(
-                    target, host=_netloc(target), site=site, depth=entry.depth, source="redirect"
-                ):
-                    self.stats.discovered += 1
-                self.frontier.complete(url, "done", reason="redirect", http_status=result.status)
-            else:
-                self.frontier.complete(
-                    url, "skipped", reason="out-of-scope-redirect", http_status=result.status
-                )
-                self.stats.out_of_scope += 1
+            self._redirect(entry, result)
             return
         if result.not_modified:
-            self.frontier.complete(url, "unchanged", http_status=304, fetched_at=time.time())
+            # a listing stays "done" so the next round reads it again; only articles become "unchanged"
+            state = "unchanged" if entry.article_path else "done"
+            self.frontier.complete(url, state, http_status=304, fetched_at=time.time())
             self.stats.unchanged += 1
             return
         if result.error is not None or not 200 <= result.status < 300:
             reason = result.error or f"http-{result.status}"
-            if reason in _TRANSIENT or (reason.startswith("http-5") and result.status != 501):
-                self.frontier.fail(url, reason, retry_at=time.time() + 30 * (entry.attempts + 1))
+            if retry_later(result):
+                # Tried again later, a bounded number of times (the frontier's max_attempts): a host
+                # answering 503 or resetting forever must not keep the crawl alive forever.
+                wait = self.config.crawl.retry_delay * 2**entry.attempts
+                if result.status in SLOW_DOWN:
+                    # the server's own pacing: Retry-After, else the host's (now doubled) delay
+                    wait = (
+                        result.retry_after
+                        if result.retry_after is not None
+                        else self._politeness.delay_for(entry.host)
+                    )
+                retried = self.frontier.fail(
+                    url,
+                    reason,
+                    retry_at=time.time() + max(wait, 0.1),
+                    http_status=result.status or None,
+                )
+                if retried:
+                    return
             else:
                 self.frontier.complete(
                     url,
@@ -344,6 +344,28 @@ class Crawler:
         else:
             self._page(entry, result)
 
+    def _redirect(self, entry: FrontierEntry, result: FetchResult) -> None:
+        """Queue a redirect's target as its own URL (so it waits for the host's delay), counting hops:
+        a chain longer than ``max_redirects`` stops there, and a loop ends at the first URL seen twice."""
+        url, site = entry.url, entry.site or ""
+        target = canonicalize(result.redirects[-1])
+        hops = 1
+        if entry.source and entry.source.startswith(_REDIRECT + ":"):
+            hops += int(entry.source.partition(":")[2] or 0)
+        if self._scopes[site].check(target, entry.depth) is not None:
+            self.frontier.complete(url, "skipped", reason="out-of-scope-redirect", http_status=result.status)
+            self.stats.out_of_scope += 1
+            return
+        if hops > self.config.crawl.max_redirects:
+            self.frontier.complete(url, "failed", reason="too-many-redirects", http_status=result.status)
+            self.stats.failed["too-many-redirects"] += 1
+            return
+        if self.frontier.add(
+            target, host=_netloc(target), site=site, depth=entry.depth, source=f"{_REDIRECT}:{hops}"
+        ):
+            self.stats.discovered += 1
+        self.frontier.complete(url, "done", reason="redirect", http_status=result.status)
+
     def _discover_sitemap(self, entry: FrontierEntry, result: FetchResult) -> None:
         try:
             pages, children = parse_sitemap(result.body, result.url)
@@ -365,8 +387,14 @@ class Crawler:
         """Queue in-scope URLs. ``source`` overrides the items' own (pages listed in a sitemap or feed
         are pages, not more sitemaps or feeds)."""
         scope = self._scopes[entry.site or ""]
+        cap = self.config.crawl.max_query_variants
         for item in found:
             if scope.check(item.url, depth) is not None:
+                self.stats.out_of_scope += 1
+                continue
+            # a query explosion (facets, sort orders, endless "next page"): few variants per path
+            variant = (entry.site or "", item.url.partition("?")[0]) if "?" in item.url and cap else None
+            if variant is not None and self._query_variants[variant] >= cap:
                 self.stats.out_of_scope += 1
                 continue
             if self.frontier.add(
@@ -378,6 +406,8 @@ class Crawler:
                 lastmod=item.lastmod,
             ):
                 self.stats.discovered += 1
+                if variant is not None:
+                    self._query_variants[variant] += 1
 
     def _page(self, entry: FrontierEntry, result: FetchResult) -> None:
         url = entry.url
