@@ -55,6 +55,8 @@ class CrawlStats:
     out_of_scope: int = 0
     failed: Counter[str] = field(default_factory=Counter)
     interrupted: bool = False
+    fetched_per_host: Counter[str] = field(default_factory=Counter)  # for the progress display
+    errors_per_host: Counter[str] = field(default_factory=Counter)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready figures."""
@@ -286,8 +288,12 @@ class Crawler:
                 retry_after=result.retry_after if result else None,
             )
         self.stats.fetched += 1
+        self.stats.fetched_per_host[host] += 1
         self._fetched_per_site[entry.site or ""] += 1
+        errors = self.stats.failed.total()
         self._handle(entry, result)
+        if self.stats.failed.total() > errors:
+            self.stats.errors_per_host[host] += 1
 
     def _handle(self, entry: FrontierEntry, result: FetchResult) -> None:
         url = entry.url
