@@ -77,6 +77,7 @@ def _child_thresher(args: argparse.Namespace) -> dict[str, Any]:
         concurrency_per_host=args.concurrency,
         max_pages=args.max_pages or None,
         max_depth=10,
+        workers=args.workers,
     )
     config = Config(crawl=settings, sites=site_for_urls([b + "/" for b in args.base]))
     root = Path(args.out)
@@ -194,13 +195,14 @@ def _run_child(mode: str, *extra: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------- parts
 
 
-def part_a(articles: int, concurrency: int, peer: bool) -> dict[str, Any]:
+def part_a(articles: int, concurrency: int, workers: int, peer: bool) -> dict[str, Any]:
     spec = SiteSpec("bench-a", "127.0.0.2", articles, template="redefine", disallow=[])
     with FixtureServer([spec]) as server, tempfile.TemporaryDirectory() as tmp:
         base = server.addresses["bench-a"]
         ours = _run_child(
             "thresher",
             "--base", base, "--out", tmp, "--delay", "0", "--concurrency", str(concurrency),
+            "--workers", str(workers),
         )  # fmt: skip
         ours["requests"] = len(server.log)
         out: dict[str, Any] = {"articles": articles, "thresher": ours}
@@ -213,21 +215,27 @@ def part_a(articles: int, concurrency: int, peer: bool) -> dict[str, Any]:
     return out
 
 
-def gap_violations(log: list[RequestRecord], delay: float) -> tuple[int, float]:
-    """(requests that started less than ``delay`` after the previous one to their host, smallest gap)."""
-    by_host: dict[str, list[float]] = defaultdict(list)
+def gap_violations(log: list[RequestRecord], delay: float) -> tuple[int, float, list[str]]:
+    """Requests that started less than ``delay`` after the previous one to their host: how many, the
+    smallest gap, and the first few as "host gap path -> path (user-agent)"."""
+    by_host: dict[str, list[RequestRecord]] = defaultdict(list)
     for record in log:
-        by_host[record.host].append(record.time)
-    violations, smallest = 0, float("inf")
-    for times in by_host.values():
-        times.sort()
-        for a, b in itertools.pairwise(times):
-            smallest = min(smallest, b - a)
-            violations += b - a < delay - GAP_TOLERANCE
-    return violations, smallest
+        by_host[record.host].append(record)
+    violations, smallest, examples = 0, float("inf"), []
+    for records in by_host.values():
+        records.sort(key=lambda r: r.time)
+        for a, b in itertools.pairwise(records):
+            gap = b.time - a.time
+            smallest = min(smallest, gap)
+            if gap < delay - GAP_TOLERANCE:
+                violations += 1
+                if len(examples) < 5:
+                    ua = b.headers.get("user-agent", "")
+                    examples.append(f"{b.host} {gap * 1000:.0f} ms {a.path} -> {b.path} ({ua})")
+    return violations, smallest, examples
 
 
-def part_b() -> dict[str, Any]:
+def part_b(workers: int) -> dict[str, Any]:
     specs = [
         SiteSpec(f"host{i:02d}", f"127.0.0.{10 + i}", POLITE_PAGES + 20, template="plain", disallow=[])
         for i in range(POLITE_HOSTS)
@@ -238,11 +246,11 @@ def part_b() -> dict[str, Any]:
             "thresher",
             *itertools.chain.from_iterable(("--base", b) for b in bases),
             "--out", tmp, "--delay", str(POLITE_DELAY), "--max-hosts", str(POLITE_HOSTS),
-            "--max-pages", str(POLITE_PAGES),
+            "--max-pages", str(POLITE_PAGES), "--workers", str(workers),
         )  # fmt: skip
         log = server.log
     ceiling = POLITE_HOSTS / POLITE_DELAY
-    violations, smallest = gap_violations(log, POLITE_DELAY)
+    violations, smallest, examples = gap_violations(log, POLITE_DELAY)
     return {
         "hosts": POLITE_HOSTS,
         "pages_per_host": POLITE_PAGES,
@@ -253,6 +261,7 @@ def part_b() -> dict[str, Any]:
         "share_of_ceiling": ours["pages_per_s"] / ceiling,
         "gap_violations": violations,
         "smallest_gap": smallest,
+        "violation_examples": examples,
     }
 
 
@@ -296,6 +305,7 @@ def _report(results: dict[str, Any]) -> str:
             f"peak RSS {t['peak_rss_mb']:.1f} MB",
             f"    gap violations in the server log: {b['gap_violations']} of {b['requests']} requests "
             f"(smallest gap {b['smallest_gap'] * 1000:.1f} ms)",
+            *(f"      {example}" for example in b["violation_examples"]),
             f"    target >= {TARGET_CEILING_SHARE:.0%} with zero violations: " + ("met" if ok else "MISSED"),
         ]
     if "c" in results:
@@ -316,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=2000, help="(a) articles on the site")
     parser.add_argument("--concurrency", type=int, default=2, help="(a) connections to the one host")
     parser.add_argument("--no-peer", action="store_true", help="(a) skip trafilatura")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="(a, b) extraction processes beside the fetch loop (0: none)"
+    )
     parser.add_argument("--frontier-urls", type=int, default=100_000, help="(c) URLs in the frontier")
     parser.add_argument("--frontier-claims", type=int, default=5_000, help="(c) URLs claimed and completed")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -334,9 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     parts = args.only or ["a", "b", "c"]
     results: dict[str, Any] = {}
     if "a" in parts:
-        results["a"] = part_a(args.articles, args.concurrency, not args.no_peer)
+        results["a"] = part_a(args.articles, args.concurrency, args.workers, not args.no_peer)
     if "b" in parts:
-        results["b"] = part_b()
+        results["b"] = part_b(args.workers)
     if "c" in parts:
         results["c"] = part_c(args.frontier_urls, args.frontier_claims)
     if args.json:

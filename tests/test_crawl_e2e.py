@@ -182,3 +182,21 @@ def test_recrawl_skips_urls_whose_sitemap_lastmod_is_older_than_our_fetch(
     assert "if-none-match" in asked[0].headers and asked[0].status == 304
     # the sitemaps themselves were read again (that is how the newer lastmod was found)
     assert any(r.path == "/sitemap.xml" for r in server.log)
+
+
+def test_extraction_in_worker_processes_archives_the_same_articles(
+    server: FixtureServer, tmp_path: Path
+) -> None:
+    base = server.addresses["fix-guides"]
+    archived = []
+    for workers in (0, 2):
+        root = tmp_path / f"w{workers}"
+        config = Config(
+            crawl=CrawlSettings(delay=0.02, max_pages=120, workers=workers), sites=site_for_urls([base + "/"])
+        )
+        with Archive(root) as archive, Frontier(root / "frontier.db") as frontier:
+            stats = asyncio.run(Crawler(config, archive, frontier).run())
+            rows = archive.db.conn.execute("select url, content_hash from articles order by url").fetchall()
+        assert stats.new >= 4 and stats.opted_out == 2
+        archived.append(rows)
+    assert archived[0] == archived[1]

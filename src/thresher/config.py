@@ -87,6 +87,7 @@ class CrawlSettings:
     retry_delay: float = 30.0  # before the frontier tries a transient failure again; doubles per attempt
     max_redirects: int = 10  # hops followed from one URL (each hop is queued, and paced, as its own URL)
     max_query_variants: int = 20  # query strings queued per path: faceted search and calendars explode
+    workers: int = 0  # processes extracting pages beside the fetch loop (0: in the loop itself)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -206,6 +207,7 @@ _CRAWL_KEYS = {
     "retry_delay",
     "max_redirects",
     "max_query_variants",
+    "workers",
 }
 _SITE_KEYS = {
     "name",
@@ -252,8 +254,9 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
                 "max_attempts",
                 "max_redirects",
                 "max_query_variants",
+                "workers",
             }
-            minimum = 1 if integer and key not in ("max_depth", "max_redirects") else 0
+            minimum = 1 if integer and key not in ("max_depth", "max_redirects", "workers") else 0
             setattr(crawl, key, _number(value, f"{where}: crawl.{key}", minimum=minimum, integer=integer))
     sites_data = data.get("sites", [])
     if not isinstance(sites_data, list):

@@ -692,6 +692,14 @@ class _Page:
     last_modified: datetime
     etag: str
     headers: tuple[tuple[str, str], ...] = ()
+    gzipped: bytes | None = field(default=None, compare=False)  # compressed once, on first use
+
+    def gzip_body(self) -> bytes:
+        """The body gzip-compressed (cached: benchmarks must not measure the server's zlib)."""
+        if self.gzipped is None:
+            object.__setattr__(self, "gzipped", gzip.compress(self.body, 6, mtime=0))  # a cache, not state
+        assert self.gzipped is not None
+        return self.gzipped
 
 
 def _page(body: str | bytes, content_type: str, last_modified: datetime, *headers: tuple[str, str]) -> _Page:
@@ -2132,7 +2140,7 @@ class FixtureServer:
         body = page.body
         out.insert(0, ("Content-Type", page.content_type))
         if gz:
-            body = gzip.compress(body, 6, mtime=0)
+            body = page.gzip_body()
             out.append(("Content-Encoding", "gzip"))
         return _Reply(200, out, body)
 

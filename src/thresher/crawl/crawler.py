@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +28,7 @@ from ..errors import ThresherError
 from ..extract import extract
 from ..extract.decode import to_utf8
 from ..fetch import SLOW_DOWN, Fetcher, FetchResult, Politeness, RobotsPolicy, fetch_with_retries, retry_later
+from ..models import Article
 from ..store import Archive, RawResponse
 from ..urls import canonicalize
 from .discovery import Discovered, extract_links, parse_feed, parse_sitemap
@@ -81,6 +84,36 @@ def _netloc(url: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
+_Parsed = tuple[Article, list[Discovered]] | ThresherError
+
+
+def parse_page(body: bytes, url: str) -> tuple[Article, list[Discovered]]:
+    """The article and the links of one page (pure: runs in a worker process when ``workers`` > 0).
+
+    Raises:
+        NotHTML: the body is not an HTML document.
+    """
+    article = extract(body, url)
+    links = extract_links(LexborHTMLParser(to_utf8(body)), url)
+    return article, links
+
+
+def _page_body(result: FetchResult) -> bytes:
+    """The bytes to extract: UTF-8 when the header says so (else the extractor reads BOM, meta, bytes)."""
+    return to_utf8(result.body) if result.charset in (None, "utf-8", "utf8") else result.body
+
+
+def _is_page(entry: FrontierEntry, result: FetchResult) -> bool:
+    """Whether :meth:`Crawler._handle` will extract this response (a 2xx HTML page, not a sitemap/feed)."""
+    return (
+        result.error is None
+        and 200 <= result.status < 300
+        and not result.not_modified
+        and entry.source not in (*_SOURCES_SITEMAP, "feed")
+        and "html" in (result.content_type or "text/html").lower()
+    )
+
+
 class Crawler:
     """Crawl the configured sites into an archive.
 
@@ -114,6 +147,7 @@ class Crawler:
         self._fetched_per_site: Counter[str] = Counter()
         self._query_variants: Counter[tuple[str, str]] = Counter()
         self._politeness = Politeness()
+        self._pool: ProcessPoolExecutor | None = None
         # The crawl's promise is kill -9 safety, like the frontier's (WAL, synchronous=NORMAL) and the
         # Markdown files' (atomic, no fsync): an fsync per WARC record bought only power-cut safety and
         # cost ~5 ms of a blocked event loop per page.
@@ -174,6 +208,10 @@ class Crawler:
             html_only=False,
         ) as fetcher:
             tasks: dict[asyncio.Task[None], str] = {}
+            if crawl.workers > 0:
+                # forkserver, not fork: the parent may run threads (a test server, rich's refresh)
+                context = multiprocessing.get_context("forkserver")
+                self._pool = ProcessPoolExecutor(max_workers=crawl.workers, mp_context=context)
             try:
                 while True:
                     busy = set(tasks.values())
@@ -207,6 +245,10 @@ class Crawler:
                 with contextlib.suppress(BaseException):
                     await asyncio.gather(*tasks, return_exceptions=True)
                 raise
+            finally:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = None
         return self.stats
 
     def _exhausted_hosts(self) -> set[str]:
@@ -295,11 +337,20 @@ class Crawler:
         self.stats.fetched_per_host[host] += 1
         self._fetched_per_site[entry.site or ""] += 1
         errors = self.stats.failed.total()
-        self._handle(entry, result)
+        parsed: _Parsed | None = None
+        if self._pool is not None and _is_page(entry, result):
+            # extraction is pure CPU work: in a worker process it runs beside the loop's fetches
+            try:
+                parsed = await asyncio.get_running_loop().run_in_executor(
+                    self._pool, parse_page, _page_body(result), result.url
+                )
+            except ThresherError as exc:
+                parsed = exc
+        self._handle(entry, result, parsed)
         if self.stats.failed.total() > errors:
             self.stats.errors_per_host[host] += 1
 
-    def _handle(self, entry: FrontierEntry, result: FetchResult) -> None:
+    def _handle(self, entry: FrontierEntry, result: FetchResult, parsed: _Parsed | None = None) -> None:
         url = entry.url
         if 300 <= result.status < 400 and result.redirects:
             self._redirect(entry, result)
@@ -352,7 +403,7 @@ class Crawler:
             self._queue(entry, found, depth=entry.depth + 1, source="page")
             self.frontier.complete(url, "done", http_status=result.status, fetched_at=time.time())
         else:
-            self._page(entry, result)
+            self._page(entry, result, parsed)
 
     def _redirect(self, entry: FrontierEntry, result: FetchResult) -> None:
         """Queue a redirect's target as its own URL (so it waits for the host's delay), counting hops:
@@ -424,7 +475,7 @@ class Crawler:
         if items:
             self.stats.discovered += self.frontier.add_many(items)
 
-    def _page(self, entry: FrontierEntry, result: FetchResult) -> None:
+    def _page(self, entry: FrontierEntry, result: FetchResult, parsed: _Parsed | None = None) -> None:
         url = entry.url
         content_type = (result.content_type or "text/html").lower()
         if "html" not in content_type:
@@ -434,15 +485,17 @@ class Crawler:
         header_robots = {
             d.strip().lower() for h, v in result.headers if h.lower() == "x-robots-tag" for d in v.split(",")
         }
-        body = to_utf8(result.body) if result.charset in (None, "utf-8", "utf8") else result.body
         try:
-            article = extract(body, result.url)
-            tree = LexborHTMLParser(to_utf8(body))
+            if parsed is None:
+                parsed = parse_page(_page_body(result), result.url)
+            elif isinstance(parsed, ThresherError):
+                raise parsed
         except ThresherError as exc:
             self.frontier.complete(url, "skipped", reason=f"not-html: {exc}"[:200], http_status=result.status)
             self.stats.failed["not-html"] += 1
             return
-        self._queue(entry, extract_links(tree, result.url), depth=entry.depth + 1)
+        article, links = parsed
+        self._queue(entry, links, depth=entry.depth + 1)
         site = self._sites[entry.site or ""]
         opted_out = header_robots | set(article.robots)
         if "noindex" in opted_out or "noarchive" in opted_out or "none" in opted_out:
