@@ -6,8 +6,9 @@ per host; :func:`render_progress` is pure (figures in, renderable out) so it is 
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -97,12 +98,25 @@ class CrawlProgress:
         self._stats = CrawlStats()
         self._counts: dict[str, int] = {}
         self._samples: dict[str, deque[tuple[float, int]]] = {}
+        self._lock = threading.Lock()  # rich's Live renders from its own thread while the crawl updates
 
     def update(self, stats: CrawlStats, counts: Mapping[str, int]) -> None:
         """Record the crawler's figures now (its ``on_progress`` callback)."""
+        with self._lock:
+            self._update(stats, counts)
+
+    def _update(self, stats: CrawlStats, counts: Mapping[str, int]) -> None:
         now = self._clock()
-        self._stats, self._counts = stats, dict(counts)
-        for host, fetched in stats.fetched_per_host.items():
+        # a copy: the crawler keeps changing its own while rich renders this one from another thread
+        self._stats = CrawlStats(
+            new=stats.new,
+            updated=stats.updated,
+            fetched=stats.fetched,
+            failed=Counter(stats.failed),
+            errors_per_host=Counter(stats.errors_per_host),
+        )
+        self._counts = dict(counts)
+        for host, fetched in list(stats.fetched_per_host.items()):
             samples = self._samples.setdefault(host, deque())
             if not samples or samples[-1][1] != fetched:
                 samples.append((now, fetched))
@@ -111,6 +125,10 @@ class CrawlProgress:
 
     def hosts(self) -> list[HostRate]:
         """Every host seen so far, with its recent rate."""
+        with self._lock:
+            return self._hosts()
+
+    def _hosts(self) -> list[HostRate]:
         now = self._clock()
         out = []
         for host, samples in self._samples.items():
@@ -131,10 +149,13 @@ class CrawlProgress:
 
     def __rich__(self) -> RenderableType:
         """The current display."""
+        hosts = self.hosts()
+        with self._lock:
+            stats, counts = self._stats, dict(self._counts)
         return render_progress(
-            self._stats,
-            self._counts,
-            self.hosts(),
+            stats,
+            counts,
+            hosts,
             elapsed=self._clock() - self._start,
             max_hosts=self.max_hosts,
         )
