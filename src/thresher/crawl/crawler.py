@@ -552,4 +552,5 @@ class Crawler:
                 reason="canonical-of:" + url,
                 content_hash=article.content_hash,
                 article_path=added.path,
+                fetched_at=time.time(),  # as fresh as the page it names: a recrawl must not fetch it anew
             )
