@@ -241,7 +241,7 @@ def gap_violations(log: list[RequestRecord], delay: float) -> tuple[int, float, 
     return violations, smallest, examples
 
 
-def part_b(workers: int) -> dict[str, Any]:
+def part_b(workers: int, per_host: int) -> dict[str, Any]:
     specs = [
         SiteSpec(f"host{i:02d}", f"127.0.0.{10 + i}", POLITE_PAGES + 20, template="plain", disallow=[])
         for i in range(POLITE_HOSTS)
@@ -252,13 +252,14 @@ def part_b(workers: int) -> dict[str, Any]:
             "thresher",
             *itertools.chain.from_iterable(("--base", b) for b in bases),
             "--out", tmp, "--delay", str(POLITE_DELAY), "--max-hosts", str(POLITE_HOSTS),
-            "--max-pages", str(POLITE_PAGES), "--workers", str(workers), "--concurrency", "1",
+            "--max-pages", str(POLITE_PAGES), "--workers", str(workers), "--concurrency", str(per_host),
         )  # fmt: skip
         log = server.log
     ceiling = POLITE_HOSTS / POLITE_DELAY
     violations, smallest, examples = gap_violations(log, POLITE_DELAY)
     return {
         "hosts": POLITE_HOSTS,
+        "connections_per_host": per_host,
         "pages_per_host": POLITE_PAGES,
         "delay": POLITE_DELAY,
         "ceiling_pages_per_s": ceiling,
@@ -335,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=2, help="(a, b) extraction processes beside the fetch loop (0: none)"
     )
+    parser.add_argument("--per-host", type=int, default=1, help="(b) connections per host (default: 1)")
     parser.add_argument("--frontier-urls", type=int, default=100_000, help="(c) URLs in the frontier")
     parser.add_argument("--frontier-claims", type=int, default=5_000, help="(c) URLs claimed and completed")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -355,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     if "a" in parts:
         results["a"] = part_a(args.articles, args.concurrency, args.workers, not args.no_peer)
     if "b" in parts:
-        results["b"] = part_b(args.workers)
+        results["b"] = part_b(args.workers, args.per_host)
     if "c" in parts:
         results["c"] = part_c(args.frontier_urls, args.frontier_claims)
     if args.json:

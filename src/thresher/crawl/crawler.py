@@ -206,6 +206,7 @@ class Crawler:
             in_scope=scope_check,
             transport=self._transport,
             html_only=False,
+            on_request=self._politeness.sent,
         ) as fetcher:
             tasks: dict[asyncio.Task[None], str] = {}
             if crawl.workers > 0:

@@ -124,6 +124,16 @@ class Politeness:
             slot.in_flight += 1
             slot.next_allowed = max(slot.next_allowed, self._clock() + slot.delay)
 
+    def sent(self, host: str) -> None:
+        """Note that a request to ``host`` is leaving now: the next start waits the delay from here.
+
+        ``acquire`` reserves the start spacing when it lets a request go, but a busy event loop can
+        send that request later; with several connections per host the next one could then follow it
+        closer than the delay. Called as the request is handed to the transport, this closes the gap.
+        """
+        slot = self.slot(host)
+        slot.next_allowed = max(slot.next_allowed, self._clock() + slot.delay)
+
     def release(self, host: str, *, status: int, retry_after: float | None = None) -> None:
         """Record the end of a request to ``host`` and schedule the next one.
 
