@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -347,6 +348,9 @@ class Crawler:
                 )
             except ThresherError as exc:
                 parsed = exc
+            except BrokenProcessPool:
+                # a worker died (a crash in native code): parse this page, and the rest, in the loop
+                self._pool = None
         self._handle(entry, result, parsed)
         if self.stats.failed.total() > errors:
             self.stats.errors_per_host[host] += 1
