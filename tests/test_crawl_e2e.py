@@ -147,3 +147,56 @@ def test_kill_9_mid_crawl_then_resume_archives_everything_once(server: FixtureSe
     assert len(urls) == len(set(urls))
     expected = {a.url for a in server.articles("fix-guides") if not (a.noindex or a.noarchive or a.private)}
     assert expected <= set(urls)
+
+
+def test_recrawl_skips_urls_whose_sitemap_lastmod_is_older_than_our_fetch(
+    server: FixtureServer, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    root = tmp_path / "a"
+    base = server.addresses["fix-guides"]
+    # recrawl_after 0: every article is due again, so only the sitemap's lastmod can keep one away
+    sites = [replace(site, recrawl_after=0.0) for site in site_for_urls([base + "/"])]
+    config = Config(crawl=CrawlSettings(delay=0.05, max_pages=120), sites=sites)
+
+    def crawl() -> None:
+        with Archive(root) as archive, Frontier(root / "frontier.db") as frontier:
+            asyncio.run(Crawler(config, archive, frontier).run())
+
+    crawl()
+    articles = [a for a in server.articles("fix-guides") if not (a.private or a.noindex or a.noarchive)]
+    touched = articles[1]
+    server.set_lastmod("fix-guides", touched.path, datetime.now(UTC))  # newer than our fetch
+    server.clear_log()
+    try:
+        crawl()
+    finally:
+        server.set_lastmod("fix-guides", touched.path, touched.updated)
+    paths = {a.path for a in articles}
+    asked = [r for r in server.log if r.path in paths]
+    # the one article with a newer lastmod: a conditional request (unchanged page → 304); the others,
+    # whose lastmod is older than our last fetch, are not requested at all
+    assert [r.path for r in asked] == [touched.path]
+    assert "if-none-match" in asked[0].headers and asked[0].status == 304
+    # the sitemaps themselves were read again (that is how the newer lastmod was found)
+    assert any(r.path == "/sitemap.xml" for r in server.log)
+
+
+def test_extraction_in_worker_processes_archives_the_same_articles(
+    server: FixtureServer, tmp_path: Path
+) -> None:
+    base = server.addresses["fix-guides"]
+    archived = []
+    for workers in (0, 2):
+        root = tmp_path / f"w{workers}"
+        config = Config(
+            crawl=CrawlSettings(delay=0.02, max_pages=120, workers=workers), sites=site_for_urls([base + "/"])
+        )
+        with Archive(root) as archive, Frontier(root / "frontier.db") as frontier:
+            stats = asyncio.run(Crawler(config, archive, frontier).run())
+            rows = archive.db.conn.execute("select url, content_hash from articles order by url").fetchall()
+        assert stats.new >= 4 and stats.opted_out == 2
+        archived.append(rows)
+    assert archived[0] == archived[1]

@@ -20,7 +20,14 @@ from typing import Any
 import httpx
 import pytest
 
-from thresher.fetch import Fetcher, FetchResult, fetch_with_retries, is_transient, parse_retry_after
+from thresher.fetch import (
+    Fetcher,
+    FetchResult,
+    fetch_with_retries,
+    is_transient,
+    parse_retry_after,
+    retry_later,
+)
 from thresher.fetch._coding import CappedDecoder
 
 UA = "thresher/0.1.0 (+https://github.com/thresher-archive/thresher)"
@@ -453,6 +460,32 @@ def test_is_transient() -> None:
     assert is_transient(FetchResult(requested_url=URL, url=URL, status=502, error="http-502"))
     assert not is_transient(FetchResult(requested_url=URL, url=URL, error="too-large", status=200))
     assert not is_transient(FetchResult.refused(URL, "robots-disallowed"))
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "now", "later"),
+    [
+        (500, None, True, True),
+        (502, None, True, True),
+        (501, None, False, False),  # "not implemented" will not change
+        (503, None, False, True),  # the server's pacing: not at once, but later
+        (429, None, False, True),
+        (404, None, False, False),
+        (410, None, False, False),
+        (0, "timeout", True, True),
+        (0, "reset", True, True),
+        (0, "truncated", True, True),
+        (0, "connect-error", True, True),
+        (200, "too-large", False, False),
+        (200, "decompression-bomb", False, False),
+    ],
+)
+def test_one_rule_says_what_is_retried_at_once_and_what_later(
+    status: int, error: str | None, now: bool, later: bool
+) -> None:
+    """fetch_with_retries (at once) and the crawler's frontier (later) both ask fetch.retry."""
+    result = FetchResult(requested_url=URL, url=URL, status=status, error=error)
+    assert (is_transient(result), retry_later(result)) == (now, later)
 
 
 # ------------------------------------------------------------------------------------------ a real socket

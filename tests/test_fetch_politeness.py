@@ -223,3 +223,30 @@ def test_a_later_success_does_not_shorten_a_retry_after_hold() -> None:
     vt.run(request(p, vt, "a.example", log))
     throttled_end = min(e for _, _, e in log)
     assert log[-1][1] >= throttled_end + 30.0
+
+
+def test_a_request_sent_late_pushes_the_next_start() -> None:
+    """Two connections per host: the first request leaves 0.4 s after acquire (a busy loop); the second
+    still starts a full delay after it actually left."""
+    vt = VirtualTime()
+    p = vt.politeness(default_delay=1.0)
+    p.configure("a.example", concurrency=2)
+    sent: list[float] = []
+
+    async def late_first() -> None:
+        await p.acquire("a.example")
+        await vt.sleep(0.4)  # the loop was busy elsewhere
+        p.sent("a.example")
+        sent.append(vt.now)
+        await vt.sleep(3.0)
+        p.release("a.example", status=200)
+
+    async def second() -> None:
+        await vt.sleep(0.01)
+        await p.acquire("a.example")
+        p.sent("a.example")
+        sent.append(vt.now)
+        p.release("a.example", status=200)
+
+    vt.run(late_first(), second())
+    assert sent[1] - sent[0] >= 1.0 - 1e-9  # without sent(), the second would leave at 1.0: 0.6 s after

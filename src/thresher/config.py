@@ -84,6 +84,10 @@ class CrawlSettings:
     total_timeout: float = 60.0
     max_bytes: int = 10 * 1024 * 1024
     max_attempts: int = 3
+    retry_delay: float = 30.0  # before the frontier tries a transient failure again; doubles per attempt
+    max_redirects: int = 10  # hops followed from one URL (each hop is queued, and paced, as its own URL)
+    max_query_variants: int = 20  # query strings queued per path: faceted search and calendars explode
+    workers: int = 0  # processes extracting pages beside the fetch loop (0: in the loop itself)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -200,6 +204,10 @@ _CRAWL_KEYS = {
     "total_timeout",
     "max_bytes",
     "max_attempts",
+    "retry_delay",
+    "max_redirects",
+    "max_query_variants",
+    "workers",
 }
 _SITE_KEYS = {
     "name",
@@ -244,8 +252,11 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
                 "max_depth",
                 "max_bytes",
                 "max_attempts",
+                "max_redirects",
+                "max_query_variants",
+                "workers",
             }
-            minimum = 1 if integer and key != "max_depth" else 0
+            minimum = 1 if integer and key not in ("max_depth", "max_redirects", "workers") else 0
             setattr(crawl, key, _number(value, f"{where}: crawl.{key}", minimum=minimum, integer=integer))
     sites_data = data.get("sites", [])
     if not isinstance(sites_data, list):

@@ -41,6 +41,7 @@ __all__ = [
     "HUGE_BYTES",
     "OFFSITE_URL",
     "TRAP_PATHS",
+    "WRONG_CHARSET_TEXT",
     "FixtureArticle",
     "FixtureServer",
     "RequestRecord",
@@ -55,10 +56,13 @@ OFFSITE_URL = "http://127.0.0.9:1/"
 """Out-of-scope target of ``/fault/redirect-offsite`` and of cross-site links without a sibling site."""
 HUGE_BYTES = 50 * 1024 * 1024
 BOMB_BYTES = 1 << 30
+WRONG_CHARSET_TEXT = "Zażółć gęślą jaźń. Größenänderung der Partition. Ça marche déjà. 日本語のテキスト。"
+"""Text of ``/fault/wrong-charset``: UTF-8 bytes under a ``charset=iso-8859-1`` header."""
 FAULT_PATHS = (
     "/fault/429",
     "/fault/429-date",
     "/fault/503",
+    "/fault/500",
     "/fault/slow",
     "/fault/reset",
     "/fault/truncated",
@@ -688,6 +692,14 @@ class _Page:
     last_modified: datetime
     etag: str
     headers: tuple[tuple[str, str], ...] = ()
+    gzipped: bytes | None = field(default=None, compare=False)  # compressed once, on first use
+
+    def gzip_body(self) -> bytes:
+        """The body gzip-compressed (cached: benchmarks must not measure the server's zlib)."""
+        if self.gzipped is None:
+            object.__setattr__(self, "gzipped", gzip.compress(self.body, 6, mtime=0))  # a cache, not state
+        assert self.gzipped is not None
+        return self.gzipped
 
 
 def _page(body: str | bytes, content_type: str, last_modified: datetime, *headers: tuple[str, str]) -> _Page:
@@ -949,6 +961,7 @@ class _Site:
         self.pages: dict[str, _Page] = {}
         self.redirects: dict[str, str] = {}
         self.rendered: dict[str, _Rendered] = {}
+        self.lastmod_override: dict[str, datetime] = {}
         self.newest = max((a.updated for a in self.public), default=_ANCHOR)
         self.pools = {tpl.file: _sentence_pool(texts[tpl.file], tpl) for tpl in self.fam.posts}
         self.dated = {tpl.file: _Dated(texts[tpl.file]) for tpl in self.fam.posts}
@@ -1395,9 +1408,10 @@ class _Site:
         """(loc, lastmod, priority) for sitemap.xml and for sitemap1.xml.gz."""
         articles = sorted((a for a in self.public), key=lambda a: a.updated, reverse=True)
         half = (len(articles) + 1) // 2
+        mod = self.lastmod_override
         first = [(self.base + "/", self.newest, "1.0")]
-        first += [(a.url, a.updated, "0.6") for a in articles[:half]]
-        second = [(a.url, a.updated, "0.6") for a in articles[half:]]
+        first += [(a.url, mod.get(a.path, a.updated), "0.6") for a in articles[:half]]
+        second = [(a.url, mod.get(a.path, a.updated), "0.6") for a in articles[half:]]
         for tag, arts in sorted(self.tag_index.items()):
             second.append((f"{self.base}{self.fam.tag_base}{tag}/", max(a.updated for a in arts), "0.2"))
         for path, (_, arts) in sorted(self.category_index.items()):
@@ -1548,8 +1562,17 @@ class _Site:
             for path, arts in months.items():
                 label = f"{_MONTHS[arts[0].published.month - 1]} {arts[0].published.year}"
                 listing("month", label, path, arts, False)
-        first, second = self._sitemap_urls()
         self.pages["/robots.txt"] = _page(self._robots(), "text/plain; charset=utf-8", self.newest)
+        self._build_sitemaps()
+        self.pages["/atom.xml"] = _page(self._atom(), "application/atom+xml; charset=utf-8", self.newest)
+        if self.fam.rss_path:
+            self.pages[self.fam.rss_path] = _page(
+                self._rss(), "application/rss+xml; charset=utf-8", self.newest
+            )
+
+    def _build_sitemaps(self) -> None:
+        """The sitemap index and its three sitemaps (again after :meth:`FixtureServer.set_lastmod`)."""
+        first, second = self._sitemap_urls()
         self.pages["/sitemap.xml"] = _page(self._urlset(first), "application/xml; charset=utf-8", self.newest)
         gz = gzip.compress(self._urlset(second).encode(), 9, mtime=0)
         self.pages["/sitemap1.xml.gz"] = _page(gz, "application/gzip", self.newest)
@@ -1566,11 +1589,6 @@ class _Site:
             "application/xml; charset=utf-8",
             self.newest,
         )
-        self.pages["/atom.xml"] = _page(self._atom(), "application/atom+xml; charset=utf-8", self.newest)
-        if self.fam.rss_path:
-            self.pages[self.fam.rss_path] = _page(
-                self._rss(), "application/rss+xml; charset=utf-8", self.newest
-            )
 
     def _about(self) -> None:
         """The about page at the family's usual address(es)."""
@@ -2026,6 +2044,13 @@ class FixtureServer:
         """Every article of a site (private drafts last): the ground truth for crawl tests."""
         return list(self._site_by_name[site].articles)
 
+    def set_lastmod(self, site: str, path: str, lastmod: datetime) -> None:
+        """Make the sitemaps list ``lastmod`` for the article at ``path`` (the page itself is unchanged)."""
+        with self._lock:
+            target = self._site_by_name[site]
+            target.lastmod_override[path] = lastmod
+            target._build_sitemaps()
+
     def url(self, site: str, path: str = "/") -> str:
         """Absolute URL of ``path`` on ``site``."""
         return self.addresses[site] + path
@@ -2115,7 +2140,7 @@ class FixtureServer:
         body = page.body
         out.insert(0, ("Content-Type", page.content_type))
         if gz:
-            body = gzip.compress(body, 6, mtime=0)
+            body = page.gzip_body()
             out.append(("Content-Encoding", "gzip"))
         return _Reply(200, out, body)
 
@@ -2154,6 +2179,10 @@ class FixtureServer:
             if self._bump(key) < 2:
                 return _Reply(503, [("Content-Type", _HTML)], _simple_page("Service Unavailable", ""))
             return ok("Back in service")
+        if name == "500":
+            if self._bump(key) < 2:
+                return _Reply(500, [("Content-Type", _HTML)], _simple_page("Internal Server Error", ""))
+            return ok("Recovered")
         if name == "slow":
             reply = ok("A slow page")
             reply.delay = self.slow_seconds
@@ -2205,10 +2234,16 @@ class FixtureServer:
                 200, [("Content-Type", "image/png")], _simple_page("Not a picture", "<p>An HTML page.</p>")
             )
         if name == "wrong-charset":
+            # An article in UTF-8 (its <meta charset> says so) served with a header that says Latin-1.
+            paras = "".join(
+                f"<p>{WRONG_CHARSET_TEXT} Paragraph {k} of the article, which a crawler must keep whole.</p>"
+                for k in range(1, 6)
+            )
             body = _simple_page(
                 "Grüße aus Łódź — café naïve",
-                "<p>Zażółć gęślą jaźń. Größenänderung der Partition. Ça marche déjà. 日本語のテキスト。</p>",
-            )
+                f'<article><p class="date"><time datetime="2025-03-01T08:00:00+00:00">1 March 2025</time></p>'
+                f"{paras}</article>",
+            ).replace(b"<title>", b'<meta property="og:type" content="article">\n<title>', 1)
             return _Reply(200, [("Content-Type", "text/html; charset=iso-8859-1")], body)
         if name == "binary":
             data = b"".join(hashlib.sha256(b"binary-%d" % k).digest() for k in range(128))

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,17 +29,18 @@ from ..config import Config, SiteConfig
 from ..errors import ThresherError
 from ..extract import extract
 from ..extract.decode import to_utf8
-from ..fetch import Fetcher, FetchResult, Politeness, RobotsPolicy, fetch_with_retries
+from ..fetch import SLOW_DOWN, Fetcher, FetchResult, Politeness, RobotsPolicy, fetch_with_retries, retry_later
+from ..models import Article
 from ..store import Archive, RawResponse
 from ..urls import canonicalize
 from .discovery import Discovered, extract_links, parse_feed, parse_sitemap
-from .frontier import Frontier, FrontierEntry
+from .frontier import Frontier, FrontierEntry, NewURL
 from .scope import Scope
 
 __all__ = ["CrawlStats", "Crawler"]
 
 _SOURCES_SITEMAP = ("sitemap", "robots")
-_TRANSIENT = frozenset({"timeout", "connect-error", "reset", "truncated", "http-5xx"})
+_REDIRECT = "redirect"  # the source of a redirect target: "redirect:<hops from the first URL>"
 _IDLE_SLEEP = 0.05
 _MAX_IDLE_SLEEP = 5.0
 
@@ -56,6 +60,8 @@ class CrawlStats:
     out_of_scope: int = 0
     failed: Counter[str] = field(default_factory=Counter)
     interrupted: bool = False
+    fetched_per_host: Counter[str] = field(default_factory=Counter)  # for the progress display
+    errors_per_host: Counter[str] = field(default_factory=Counter)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready figures."""
@@ -78,6 +84,36 @@ def _netloc(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     return f"{host}:{parts.port}" if parts.port else host
+
+
+_Parsed = tuple[Article, list[Discovered]] | ThresherError
+
+
+def parse_page(body: bytes, url: str) -> tuple[Article, list[Discovered]]:
+    """The article and the links of one page (pure: runs in a worker process when ``workers`` > 0).
+
+    Raises:
+        NotHTML: the body is not an HTML document.
+    """
+    article = extract(body, url)
+    links = extract_links(LexborHTMLParser(to_utf8(body)), url)
+    return article, links
+
+
+def _page_body(result: FetchResult) -> bytes:
+    """The bytes to extract: UTF-8 when the header says so (else the extractor reads BOM, meta, bytes)."""
+    return to_utf8(result.body) if result.charset in (None, "utf-8", "utf8") else result.body
+
+
+def _is_page(entry: FrontierEntry, result: FetchResult) -> bool:
+    """Whether :meth:`Crawler._handle` will extract this response (a 2xx HTML page, not a sitemap/feed)."""
+    return (
+        result.error is None
+        and 200 <= result.status < 300
+        and not result.not_modified
+        and entry.source not in (*_SOURCES_SITEMAP, "feed")
+        and "html" in (result.content_type or "text/html").lower()
+    )
 
 
 class Crawler:
@@ -115,7 +151,13 @@ class Crawler:
         self._site_of_host = {host: site.name for site in config.sites for host in site.hosts}
         self._robots: dict[str, RobotsPolicy] = {}
         self._fetched_per_site: Counter[str] = Counter()
+        self._query_variants: Counter[tuple[str, str]] = Counter()
         self._politeness = Politeness()
+        self._pool: ProcessPoolExecutor | None = None
+        # The crawl's promise is kill -9 safety, like the frontier's (WAL, synchronous=NORMAL) and the
+        # Markdown files' (atomic, no fsync): an fsync per WARC record bought only power-cut safety and
+        # cost ~5 ms of a blocked event loop per page.
+        archive.warc.fsync = False
 
     def _scope(self, site: SiteConfig) -> Scope:
         return Scope(
@@ -149,7 +191,7 @@ class Crawler:
         for site in self.config.sites:
             self.frontier.requeue_stale(site.name, now, states=("done",))
             if site.recrawl_after is not None:
-                self.frontier.requeue_stale(site.name, now - site.recrawl_after)
+                self.frontier.requeue_stale(site.name, now - site.recrawl_after, trust_lastmod=True)
 
     # ------------------------------------------------------------------ the loop
 
@@ -170,8 +212,13 @@ class Crawler:
             in_scope=scope_check,
             transport=self._transport,
             html_only=False,
+            on_request=self._politeness.sent,
         ) as fetcher:
             tasks: dict[asyncio.Task[None], str] = {}
+            if crawl.workers > 0:
+                # forkserver, not fork: the parent may run threads (a test server, rich's refresh)
+                context = multiprocessing.get_context("forkserver")
+                self._pool = ProcessPoolExecutor(max_workers=crawl.workers, mp_context=context)
             try:
                 while True:
                     busy = set(tasks.values())
@@ -209,6 +256,10 @@ class Crawler:
                 with contextlib.suppress(BaseException):
                     await asyncio.gather(*tasks, return_exceptions=True)
                 raise
+            finally:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = None
         return self.stats
 
     def _exhausted_hosts(self) -> set[str]:
@@ -294,42 +345,57 @@ class Crawler:
                 retry_after=result.retry_after if result else None,
             )
         self.stats.fetched += 1
+        self.stats.fetched_per_host[host] += 1
         self._fetched_per_site[entry.site or ""] += 1
-        self._handle(entry, result)
-
-    def _handle(self, entry: FrontierEntry, result: FetchResult) -> None:
-        url = entry.url
-        if result.status in (429, 503):
-            wait = (
-                result.retry_after
-                if result.retry_after is not None
-                else self._politeness.delay_for(entry.host)
-            )
-            self.frontier.defer(url, time.time() + max(wait, 0.1), f"http-{result.status}")
-            return
-        if 300 <= result.status < 400 and result.redirects:
-            target = canonicalize(result.redirects[-1])
-            site = entry.site or ""
-            if self._scopes[site].check(target, entry.depth) is None:
-                if self.frontier.add(
-                    target, host=_netloc(target), site=site, depth=entry.depth, source="redirect"
-                ):
-                    self.stats.discovered += 1
-                self.frontier.complete(url, "done", reason="redirect", http_status=result.status)
-            else:
-                self.frontier.complete(
-                    url, "skipped", reason="out-of-scope-redirect", http_status=result.status
+        errors = self.stats.failed.total()
+        parsed: _Parsed | None = None
+        if self._pool is not None and _is_page(entry, result):
+            # extraction is pure CPU work: in a worker process it runs beside the loop's fetches
+            try:
+                parsed = await asyncio.get_running_loop().run_in_executor(
+                    self._pool, parse_page, _page_body(result), result.url
                 )
-                self.stats.out_of_scope += 1
+            except ThresherError as exc:
+                parsed = exc
+            except BrokenProcessPool:
+                # a worker died (a crash in native code): parse this page, and the rest, in the loop
+                self._pool = None
+        self._handle(entry, result, parsed)
+        if self.stats.failed.total() > errors:
+            self.stats.errors_per_host[host] += 1
+
+    def _handle(self, entry: FrontierEntry, result: FetchResult, parsed: _Parsed | None = None) -> None:
+        url = entry.url
+        if 300 <= result.status < 400 and result.redirects:
+            self._redirect(entry, result)
             return
         if result.not_modified:
-            self.frontier.complete(url, "unchanged", http_status=304, fetched_at=time.time())
+            # a listing stays "done" so the next round reads it again; only articles become "unchanged"
+            state = "unchanged" if entry.article_path else "done"
+            self.frontier.complete(url, state, http_status=304, fetched_at=time.time())
             self.stats.unchanged += 1
             return
         if result.error is not None or not 200 <= result.status < 300:
             reason = result.error or f"http-{result.status}"
-            if reason in _TRANSIENT or (reason.startswith("http-5") and result.status != 501):
-                self.frontier.fail(url, reason, retry_at=time.time() + 30 * (entry.attempts + 1))
+            if retry_later(result):
+                # Tried again later, a bounded number of times (the frontier's max_attempts): a host
+                # answering 503 or resetting forever must not keep the crawl alive forever.
+                wait = self.config.crawl.retry_delay * 2**entry.attempts
+                if result.status in SLOW_DOWN:
+                    # the server's own pacing: Retry-After, else the host's (now doubled) delay
+                    wait = (
+                        result.retry_after
+                        if result.retry_after is not None
+                        else self._politeness.delay_for(entry.host)
+                    )
+                retried = self.frontier.fail(
+                    url,
+                    reason,
+                    retry_at=time.time() + max(wait, 0.1),
+                    http_status=result.status or None,
+                )
+                if retried:
+                    return
             else:
                 self.frontier.complete(
                     url,
@@ -351,7 +417,29 @@ class Crawler:
             self._queue(entry, found, depth=entry.depth + 1, source="page")
             self.frontier.complete(url, "done", http_status=result.status, fetched_at=time.time())
         else:
-            self._page(entry, result)
+            self._page(entry, result, parsed)
+
+    def _redirect(self, entry: FrontierEntry, result: FetchResult) -> None:
+        """Queue a redirect's target as its own URL (so it waits for the host's delay), counting hops:
+        a chain longer than ``max_redirects`` stops there, and a loop ends at the first URL seen twice."""
+        url, site = entry.url, entry.site or ""
+        target = canonicalize(result.redirects[-1])
+        hops = 1
+        if entry.source and entry.source.startswith(_REDIRECT + ":"):
+            hops += int(entry.source.partition(":")[2] or 0)
+        if self._scopes[site].check(target, entry.depth) is not None:
+            self.frontier.complete(url, "skipped", reason="out-of-scope-redirect", http_status=result.status)
+            self.stats.out_of_scope += 1
+            return
+        if hops > self.config.crawl.max_redirects:
+            self.frontier.complete(url, "failed", reason="too-many-redirects", http_status=result.status)
+            self.stats.failed["too-many-redirects"] += 1
+            return
+        if self.frontier.add(
+            target, host=_netloc(target), site=site, depth=entry.depth, source=f"{_REDIRECT}:{hops}"
+        ):
+            self.stats.discovered += 1
+        self.frontier.complete(url, "done", reason="redirect", http_status=result.status)
 
     def _discover_sitemap(self, entry: FrontierEntry, result: FetchResult) -> None:
         try:
@@ -371,24 +459,37 @@ class Crawler:
     def _queue(
         self, entry: FrontierEntry, found: list[Discovered], *, depth: int, source: str | None = None
     ) -> None:
-        """Queue in-scope URLs. ``source`` overrides the items' own (pages listed in a sitemap or feed
-        are pages, not more sitemaps or feeds)."""
-        scope = self._scopes[entry.site or ""]
+        """Queue in-scope URLs, in one frontier transaction. ``source`` overrides the items' own (pages
+        listed in a sitemap or feed are pages, not more sitemaps or feeds)."""
+        site = entry.site or ""
+        scope = self._scopes[site]
+        cap = self.config.crawl.max_query_variants
+        items: list[NewURL] = []
+        seen: set[str] = set()
         for item in found:
+            if item.url in seen:
+                continue
+            seen.add(item.url)
             if scope.check(item.url, depth) is not None:
                 self.stats.out_of_scope += 1
                 continue
-            if self.frontier.add(
-                item.url,
-                host=_netloc(item.url),
-                site=entry.site or "",
-                depth=depth,
-                source=source or item.source or "link",
-                lastmod=item.lastmod,
-            ):
-                self.stats.discovered += 1
+            if "?" in item.url and cap:
+                # a query explosion (facets, sort orders, endless "next page"): few variants per path;
+                # counted when offered, so a known variant offered again uses the cap up sooner, never later
+                variant = (site, item.url.partition("?")[0])
+                if self._query_variants[variant] >= cap:
+                    self.stats.out_of_scope += 1
+                    continue
+                self._query_variants[variant] += 1
+            items.append(
+                NewURL(
+                    item.url, _netloc(item.url), site, depth, source or item.source or "link", item.lastmod
+                )
+            )
+        if items:
+            self.stats.discovered += self.frontier.add_many(items)
 
-    def _page(self, entry: FrontierEntry, result: FetchResult) -> None:
+    def _page(self, entry: FrontierEntry, result: FetchResult, parsed: _Parsed | None = None) -> None:
         url = entry.url
         content_type = (result.content_type or "text/html").lower()
         if "html" not in content_type:
@@ -398,15 +499,17 @@ class Crawler:
         header_robots = {
             d.strip().lower() for h, v in result.headers if h.lower() == "x-robots-tag" for d in v.split(",")
         }
-        body = to_utf8(result.body) if result.charset in (None, "utf-8", "utf8") else result.body
         try:
-            article = extract(body, result.url)
-            tree = LexborHTMLParser(to_utf8(body))
+            if parsed is None:
+                parsed = parse_page(_page_body(result), result.url)
+            elif isinstance(parsed, ThresherError):
+                raise parsed
         except ThresherError as exc:
             self.frontier.complete(url, "skipped", reason=f"not-html: {exc}"[:200], http_status=result.status)
             self.stats.failed["not-html"] += 1
             return
-        self._queue(entry, extract_links(tree, result.url), depth=entry.depth + 1)
+        article, links = parsed
+        self._queue(entry, links, depth=entry.depth + 1)
         site = self._sites[entry.site or ""]
         opted_out = header_robots | set(article.robots)
         if "noindex" in opted_out or "noarchive" in opted_out or "none" in opted_out:
@@ -463,4 +566,5 @@ class Crawler:
                 reason="canonical-of:" + url,
                 content_hash=article.content_hash,
                 article_path=added.path,
+                fetched_at=time.time(),  # as fresh as the page it names: a recrawl must not fetch it anew
             )

@@ -627,13 +627,20 @@ class Frontier:
                 raise KeyError(url)
 
     def requeue_stale(
-        self, site: str | None, older_than: float, *, states: Collection[str] = ARTICLE_STATES
+        self,
+        site: str | None,
+        older_than: float,
+        *,
+        states: Collection[str] = ARTICLE_STATES,
+        trust_lastmod: bool = False,
     ) -> int:
         """Queue again the URLs in ``states`` (articles by default) last fetched before ``older_than``.
 
         For scheduled recrawls: ETag and Last-Modified stay, so the fetch is conditional and an
         unchanged page costs a 304. ``site=None`` means every site. Pass ``states=("done",)`` to read
-        listing pages and sitemaps again. Returns how many were queued.
+        listing pages and sitemaps again. With ``trust_lastmod``, a URL whose sitemap ``lastmod`` is
+        not after its last fetch stays as it is: it has not changed, so it is not fetched at all (a
+        newer lastmod has already re-queued it on discovery). Returns how many were queued.
         """
         unknown = set(states) - set(STATES)
         if unknown:
@@ -646,6 +653,8 @@ class Frontier:
             f" WHERE state IN ({marks}) AND (last_fetch_at IS NULL OR last_fetch_at < ?)"
         )
         params: list[Any] = [*states, older_than]
+        if trust_lastmod:
+            sql += " AND NOT (lastmod IS NOT NULL AND last_fetch_at IS NOT NULL AND lastmod <= last_fetch_at)"
         if site is not None:
             sql += " AND site = ?"
             params.append(site)

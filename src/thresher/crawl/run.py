@@ -7,17 +7,19 @@ import json
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.live import Live
 
 from ..config import Config, load_config, site_for_urls
 from ..errors import ConfigError
 from ..store import Archive
 from .crawler import Crawler, CrawlStats
 from .frontier import FRONTIER_NAME, Frontier
+from .progress import CrawlProgress
 
 __all__ = ["build_config", "run_crawl"]
 
@@ -110,32 +112,12 @@ def run_crawl(
         Archive(archive) as store,
         Frontier(archive / FRONTIER_NAME, max_attempts=config.crawl.max_attempts) as frontier,
     ):
-        progress = Progress(
-            TextColumn("[bold]crawl[/bold]"),
-            BarColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=console,
-            disable=not show_progress,
-        )
-        task = progress.add_task("starting", total=None)
-
-        def on_progress(stats: CrawlStats, counts: dict[str, int]) -> None:
-            done = sum(v for k, v in counts.items() if k not in ("queued", "in_flight"))
-            queued = counts.get("queued", 0) + counts.get("in_flight", 0)
-            progress.update(
-                task,
-                completed=done,
-                total=done + queued,
-                description=f"{done} done, {queued} queued, {stats.new} new, "
-                f"{sum(stats.failed.values())} errors",
-            )
-
+        progress = CrawlProgress()
         crawler = Crawler(
-            config, store, frontier, on_progress=on_progress if show_progress else None, stop=stop
+            config, store, frontier, on_progress=progress.update if show_progress else None, stop=stop
         )
         try:
-            with progress:
+            with Live(progress, console=console, refresh_per_second=4) if show_progress else nullcontext():
                 stats = asyncio.run(crawler.run())
         except KeyboardInterrupt:
             stats = crawler.stats

@@ -5,11 +5,12 @@ from __future__ import annotations
 from .client import DEFAULT_ACCEPT, Fetcher, parse_retry_after
 from .politeness import HostSlot, HostStatus, Politeness
 from .result import FetchResult
-from .retry import TRANSIENT_ERRORS, fetch_with_retries, is_transient
+from .retry import SLOW_DOWN, TRANSIENT_ERRORS, fetch_with_retries, is_transient, retry_later
 from .robots import RobotsPolicy, RobotsState, product_token
 
 __all__ = [
     "DEFAULT_ACCEPT",
+    "SLOW_DOWN",
     "TRANSIENT_ERRORS",
     "FetchResult",
     "Fetcher",
@@ -22,4 +23,5 @@ __all__ = [
     "is_transient",
     "parse_retry_after",
     "product_token",
+    "retry_later",
 ]

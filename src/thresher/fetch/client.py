@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -31,6 +31,16 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
 _RAW_HEADERS = "thresher.raw_headers"
+
+
+def _request_hook(on_request: Callable[[str], None]) -> Callable[[httpx.Request], Awaitable[None]]:
+    """An httpx request hook calling ``on_request("host[:port]")`` as each request (hop) is sent."""
+
+    async def hook(request: httpx.Request) -> None:
+        url = request.url
+        on_request(f"{url.host}:{url.port}" if url.port else url.host)
+
+    return hook
 
 
 async def _disarm_redirect(response: httpx.Response) -> None:
@@ -182,6 +192,7 @@ class Fetcher:
         in_scope: Callable[[str], bool] = lambda url: True,
         transport: httpx.AsyncBaseTransport | None = None,
         html_only: bool = True,
+        on_request: Callable[[str], None] | None = None,
     ) -> None:
         if not user_agent.strip() or not _sendable(user_agent):
             raise ValueError("user_agent must name the crawler in printable ASCII")
@@ -209,7 +220,10 @@ class Fetcher:
             ),
             follow_redirects=False,
             transport=transport,
-            event_hooks={"response": [_disarm_redirect]},
+            event_hooks={
+                "request": [] if on_request is None else [_request_hook(on_request)],
+                "response": [_disarm_redirect],
+            },
         )
 
     async def __aenter__(self) -> Fetcher:

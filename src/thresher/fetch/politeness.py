@@ -12,9 +12,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-__all__ = ["HostSlot", "HostStatus", "Politeness"]
+from .retry import SLOW_DOWN
 
-_SLOW_DOWN = frozenset({429, 503})
+__all__ = ["HostSlot", "HostStatus", "Politeness"]
 
 
 @dataclass(slots=True)
@@ -124,6 +124,16 @@ class Politeness:
             slot.in_flight += 1
             slot.next_allowed = max(slot.next_allowed, self._clock() + slot.delay)
 
+    def sent(self, host: str) -> None:
+        """Note that a request to ``host`` is leaving now: the next start waits the delay from here.
+
+        ``acquire`` reserves the start spacing when it lets a request go, but a busy event loop can
+        send that request later; with several connections per host the next one could then follow it
+        closer than the delay. Called as the request is handed to the transport, this closes the gap.
+        """
+        slot = self.slot(host)
+        slot.next_allowed = max(slot.next_allowed, self._clock() + slot.delay)
+
     def release(self, host: str, *, status: int, retry_after: float | None = None) -> None:
         """Record the end of a request to ``host`` and schedule the next one.
 
@@ -135,10 +145,10 @@ class Politeness:
         now = self._clock()
         slot.in_flight = max(0, slot.in_flight - 1)
         slot.last_fetch = now
-        if status in _SLOW_DOWN and retry_after is not None:
+        if status in SLOW_DOWN and retry_after is not None:
             # A one-off hold, kept apart from next_allowed so a later success cannot shorten it.
             slot.hold_until = max(slot.hold_until, now + min(max(retry_after, 0.0), self.max_retry_after))
-        elif status in _SLOW_DOWN:
+        elif status in SLOW_DOWN:
             slot.backoff_delay = min(max(slot.delay * 2, self.min_backoff), self.max_backoff)
         elif 200 <= status < 400 and slot.backoff_delay:
             halved = slot.backoff_delay / 2

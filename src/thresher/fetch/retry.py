@@ -1,8 +1,14 @@
-"""Retries for transient failures only, with exponential backoff and full jitter (tenacity).
+"""Which failures are worth another try, and retries for them with exponential backoff and jitter (tenacity).
 
-Retried: timeouts, failed connects, resets, truncated bodies, protocol errors and 5xx except 501 (a
-permanent "not implemented") and 503. Never retried: 4xx, and 429/503, whose pacing belongs to
-:class:`~thresher.fetch.Politeness` (the caller releases the host slot with the status and Retry-After).
+The one source of truth for the whole crawler:
+
+* :func:`is_transient`: timeouts, failed connects, resets, truncated bodies, protocol errors and 5xx
+  except 501 (a permanent "not implemented") and 503. Retried at once by :func:`fetch_with_retries`, and
+  again later by the crawl frontier, a bounded number of times.
+* :data:`SLOW_DOWN` (429, 503): the server's pacing signal. Never retried at once: the caller releases
+  the host slot with the status and Retry-After (:class:`~thresher.fetch.Politeness`), and the frontier
+  tries the URL again later.
+* :func:`retry_later`: either of the two. Anything else (other 4xx, too large, not HTML…) is final.
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ from tenacity import (
 from .client import Fetcher
 from .result import FetchResult
 
-__all__ = ["TRANSIENT_ERRORS", "fetch_with_retries", "is_transient"]
+__all__ = ["SLOW_DOWN", "TRANSIENT_ERRORS", "fetch_with_retries", "is_transient", "retry_later"]
 
 TRANSIENT_ERRORS = frozenset(
     {"timeout", "connect-error", "reset", "truncated", "protocol-error", "network-error"}
 )
+SLOW_DOWN = frozenset({429, 503})
 _NOT_RETRIED_5XX = frozenset({501, 503})
 
 
@@ -38,6 +45,11 @@ def is_transient(result: FetchResult) -> bool:
     if 400 <= result.status < 500:
         return False
     return result.error in TRANSIENT_ERRORS
+
+
+def retry_later(result: FetchResult) -> bool:
+    """True when the URL deserves another try later: a transient failure or a "slow down" answer."""
+    return result.status in SLOW_DOWN or is_transient(result)
 
 
 def _last_result(state: RetryCallState) -> FetchResult:

@@ -136,7 +136,9 @@ class WarcStore:
     ``WarcRef`` that does not point at a response record of this folder.
     """
 
-    def __init__(self, folder: Path, *, max_file_bytes: int = 1 << 30, prefix: str = "thresher") -> None:
+    def __init__(
+        self, folder: Path, *, max_file_bytes: int = 1 << 30, prefix: str = "thresher", fsync: bool = True
+    ) -> None:
         if max_file_bytes < 1:
             raise ValueError("max_file_bytes must be positive")
         if not _PREFIX.fullmatch(prefix):
@@ -144,6 +146,9 @@ class WarcStore:
         self._folder = Path(folder)
         self._max_file_bytes = max_file_bytes
         self._prefix = prefix
+        # fsync after each append guards against a power cut; a kill -9 never needs it (the page cache
+        # outlives the process, and a torn tail is cut back on the next open)
+        self.fsync = fsync
         self._names = re.compile(re.escape(prefix) + r"-[0-9]{14}-([0-9]{5,})\.warc\.gz")
         self._current: Path | None = None
         # Repair runs before the first write, not here: a store opened only to read must never cut a
@@ -269,7 +274,8 @@ class WarcStore:
             head = _warcinfo(path.name) if start == 0 else b""
             try:
                 _write_all(fd, head + data)
-                os.fsync(fd)
+                if self.fsync:
+                    os.fsync(fd)
             except OSError:
                 # Undo the partial append so the file ends on a record boundary again.
                 with contextlib.suppress(OSError):
