@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from thresher.models import Article, content_hash
-from thresher.store import Archive
+from thresher.store import Archive, search
 
 
 def _article(n: int) -> Article:
@@ -85,3 +85,94 @@ def test_filtered_search_matches_the_joined_query(
 def test_a_filter_nothing_passes_scans_every_match_and_finds_nothing(archive: Archive) -> None:
     assert archive.search("printer", tag="no-such-tag") == []
     assert [h.url for h in archive.search("unique401", tag="rare")] == ["https://site1.example/post-401/"]
+
+
+# ------------------------------------------------------------------ tiered search (issue #3)
+
+_NEWS = "and a.id in (select article_id from categories where category = 'News')"
+
+
+@pytest.mark.parametrize(
+    ("expression", "tiered"),
+    [
+        ("printer", True),
+        ('"printer words" AND post*', True),
+        ("NEAR(printer words, 3) OR title: post", True),
+        ('"NOT a keyword" here', True),
+        ("NOTE", True),
+        ("printer NOT words", False),
+        ("(printer OR post) NOT title: words", False),
+    ],
+)
+def test_a_query_with_not_is_never_tiered(expression: str, tiered: bool) -> None:
+    tier = search.tier_expression(expression)
+    assert (tier is not None) is tiered
+    if tier is not None:
+        assert tier == "{title tags description}: (" + expression + ")"
+
+
+def test_a_query_below_the_tier_threshold_ranks_as_before(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 900 articles hold "printer": one more than the threshold would tier it
+    monkeypatch.setattr(search, "TIER_MIN_MATCHES", 900)
+    for kwargs, where, params in (
+        ({}, "", []),
+        ({"tag": "common"}, "and a.id in (select article_id from tags where tag = 'Common')", []),
+    ):
+        hits = archive.search("printer", limit=10, **kwargs)
+        assert [h.url for h in hits] == _reference(archive, "printer", where, params, 10)
+
+
+def test_a_common_word_ranks_within_the_title_tier(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "TIER_MIN_MATCHES", 100)
+    full = _reference(archive, "printer", "", [], 900)
+    # 82 titles hold "printer" (n % 11 == 0); full bm25 puts them first, as the tier does
+    title_matches = {f"https://site{n % 4}.example/post-{n}/" for n in range(0, 900, 11)}
+    assert set(full[:82]) == title_matches
+    hits = archive.search("printer", limit=10)
+    assert len(hits) == 10
+    assert all("printer" in h.title for h in hits)  # genuine matches, all in the title
+    assert {h.url for h in hits} <= title_matches
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert all("**printer**" in h.snippet.lower() for h in hits)
+    # with a filter too: every hit passes it
+    news = archive.search("printer", limit=10, category="news")
+    assert news and all("printer" in h.title for h in news)
+    assert {h.url for h in news} <= set(_reference(archive, "printer", _NEWS, [], 900))
+
+
+def test_the_tier_cap_keeps_the_articles_added_last(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "TIER_MIN_MATCHES", 100)
+    monkeypatch.setattr(search, "TIER_CAP", 20)
+    hits = archive.search("printer", limit=10)
+    latest = {f"https://site{n % 4}.example/post-{n}/" for n in range(0, 900, 11)[-20:]}
+    assert len(hits) == 10
+    assert {h.url for h in hits} <= latest
+
+
+def test_a_small_tier_falls_back_to_the_full_ranking(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "TIER_MIN_MATCHES", 100)
+    # 82 title matches are fewer than the 200 asked for; a NOT query is never tiered
+    assert [h.url for h in archive.search("printer", limit=200)] == _reference(
+        archive, "printer", "", [], 200
+    )
+    assert [h.url for h in archive.search("printer NOT words", limit=10)] == _reference(
+        archive, "printer NOT words", "", [], 10
+    )
+    # a tag nothing in the tier has: the whole match is ranked, and the rare tag found
+    assert [h.url for h in archive.search("printer", tag="rare", limit=10)] == _reference(
+        archive, "printer", "and a.id in (select article_id from tags where tag = 'rare')", [], 10
+    )
+
+
+def test_prefix_and_phrase_queries_get_snippets(archive: Archive) -> None:
+    for query in ("print*", '"printer words"', "uniq*"):
+        hits = archive.search(query, limit=10)
+        assert len(hits) == 10
+        assert [h.url for h in hits] == _reference(archive, query, "", [], 10)
+        assert all("**" in h.snippet for h in hits)

@@ -23,7 +23,8 @@ FTS_COLUMNS = ("title", "description", "tags", "text")
 FTS_TOKENIZE = DEFAULT_TOKENIZE
 MIGRATION_SET = "thresher"
 # bm25 weights in FTS column order (title, description, tags, text): the title counts most.
-FTS_RANK = "bm25(10.0, 3.0, 5.0, 1.0)"
+FTS_BM25_WEIGHTS = "10.0, 3.0, 5.0, 1.0"
+FTS_RANK = f"bm25({FTS_BM25_WEIGHTS})"
 BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 32 * 1024
 
