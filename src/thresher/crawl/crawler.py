@@ -221,20 +221,27 @@ class Crawler:
                 self._pool = ProcessPoolExecutor(max_workers=crawl.workers, mp_context=context)
             try:
                 while True:
-                    busy = set(tasks.values())
-                    room = crawl.max_hosts - len(busy)
+                    # A host with fewer than concurrency_per_host URLs in flight gets the rest of its
+                    # share now, not once all of its URLs have finished (with 2 per host, a host used to
+                    # wait for its slower page before either slot was refilled).
+                    in_flight = Counter(tasks.values())
+                    per_host = crawl.concurrency_per_host
+                    partial = {h: per_host - n for h, n in in_flight.items() if n < per_host}
+                    room = crawl.max_hosts - len(in_flight)
                     exhausted = self._exhausted_hosts()
                     claimed: list[FrontierEntry] = []
                     if self._stop.is_set():
                         self.stats.interrupted = True
                         if not tasks:
                             break  # the pages in flight have finished
-                    elif room > 0:
+                    elif room > 0 or partial:
                         claimed = self.frontier.claim(
                             now=time.time(),
-                            exclude_hosts=busy | exhausted,
-                            limit=room * crawl.concurrency_per_host,
-                            per_host=crawl.concurrency_per_host,
+                            exclude_hosts={h for h in in_flight if h not in partial} | exhausted,
+                            limit=max(room, 0) * per_host + sum(partial.values()),
+                            per_host=per_host,
+                            host_room=partial,
+                            only_hosts=None if room > 0 else set(partial),
                         )
                     for entry in claimed:
                         task = asyncio.create_task(self._process(fetcher, entry))
