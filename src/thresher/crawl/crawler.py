@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +33,7 @@ from ..urls import canonicalize
 from .discovery import Discovered, extract_links, parse_feed, parse_sitemap
 from .frontier import Frontier, FrontierEntry, NewURL
 from .scope import Scope
+from .workers import WorkerGone, Workers
 
 __all__ = ["CrawlStats", "Crawler"]
 
@@ -101,12 +99,6 @@ def parse_page(body: bytes, url: str) -> tuple[Article, list[Discovered]]:
     return article, links
 
 
-def _warm_up() -> None:
-    """Run in a new extraction worker: import everything :func:`parse_page` needs."""
-    with contextlib.suppress(ThresherError):
-        parse_page(b"<!doctype html><title>warm-up</title><p>warm-up</p>", "http://warm-up.invalid/")
-
-
 def _page_body(result: FetchResult) -> bytes:
     """The bytes to extract: UTF-8 when the header says so (else the extractor reads BOM, meta, bytes)."""
     return to_utf8(result.body) if result.charset in (None, "utf-8", "utf8") else result.body
@@ -161,7 +153,7 @@ class Crawler:
         self._fetched_per_site: Counter[str] = Counter()
         self._query_variants: Counter[tuple[str, str]] = Counter()
         self._politeness = Politeness()
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: Workers | None = None
         self._next_progress = 0.0
         # The crawl's promise is kill -9 safety, like the frontier's (WAL, synchronous=NORMAL) and the
         # Markdown files' (atomic, no fsync): an fsync per WARC record bought only power-cut safety and
@@ -225,13 +217,9 @@ class Crawler:
         ) as fetcher:
             tasks: dict[asyncio.Task[None], str] = {}
             if crawl.workers > 0:
-                # forkserver, not fork: the parent may run threads (a test server, rich's refresh)
-                context = multiprocessing.get_context("forkserver")
-                self._pool = ProcessPoolExecutor(max_workers=crawl.workers, mp_context=context)
-                # A new worker spends ~0.7 s importing the extraction stack: start them all now, while
-                # robots.txt and the sitemaps are fetched, not when the first page waits for one.
-                for _ in range(crawl.workers):
-                    self._pool.submit(_warm_up)
+                # started now, a worker imports the extraction stack (~0.7 s) while robots.txt and the
+                # sitemaps are fetched, not while the first page waits for it
+                self._pool = Workers(crawl.workers, parse_page)
             try:
                 while True:
                     # A host with fewer than concurrency_per_host URLs in flight gets the rest of its
@@ -278,7 +266,7 @@ class Crawler:
                 raise
             finally:
                 if self._pool is not None:
-                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool.close()
                     self._pool = None
         self._report_progress(final=True)
         return self.stats
@@ -379,17 +367,15 @@ class Crawler:
         self._fetched_per_site[entry.site or ""] += 1
         errors = self.stats.failed.total()
         parsed: _Parsed | None = None
-        if self._pool is not None and _is_page(entry, result):
+        if self._pool is not None and not self._pool.broken and _is_page(entry, result):
             # extraction is pure CPU work: in a worker process it runs beside the loop's fetches
             try:
-                parsed = await asyncio.get_running_loop().run_in_executor(
-                    self._pool, parse_page, _page_body(result), result.url
-                )
+                parsed = await self._pool.run(_page_body(result), result.url)
             except ThresherError as exc:
                 parsed = exc
-            except BrokenProcessPool:
+            except WorkerGone:
                 # a worker died (a crash in native code): parse this page, and the rest, in the loop
-                self._pool = None
+                pass
         self._handle(entry, result, parsed)
         if self.stats.failed.total() > errors:
             self.stats.errors_per_host[host] += 1
