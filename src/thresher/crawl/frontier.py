@@ -34,7 +34,7 @@ import itertools
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -489,34 +489,47 @@ class Frontier:
     # ------------------------------------------------------------------ claiming
 
     def claim(
-        self, *, now: float, exclude_hosts: Collection[str] = (), limit: int = 8, per_host: int = 1
+        self,
+        *,
+        now: float,
+        exclude_hosts: Collection[str] = (),
+        limit: int = 8,
+        per_host: int = 1,
+        host_room: Mapping[str, int] | None = None,
+        only_hosts: Collection[str] | None = None,
     ) -> list[FrontierEntry]:
         """Take up to ``limit`` URLs to fetch (at most ``per_host`` per host) and mark them in flight.
 
         Candidates are queued URLs whose ``next_attempt_at`` (set by ``defer``) has passed, and failed
         URLs whose retry time has come with attempts left. They are taken by priority (highest first),
         then depth, then discovery order; retries of a host in the order they fell due. Hosts in
-        ``exclude_hosts`` (busy, or out of budget) are left alone. Atomic: two processes never claim
-        the same URL. The cost grows with the number of hosts that have work, not with the queue.
+        ``exclude_hosts`` (busy, or out of budget) are left alone; ``host_room`` lowers ``per_host`` for
+        some hosts (those with URLs already in flight), and ``only_hosts``, when given, is the only hosts
+        to take from. Atomic: two processes never claim the same URL. The cost grows with the number of
+        hosts that have work, not with the queue.
         """
         if limit <= 0 or per_host <= 0:
             return []
-        excluded = set(exclude_hosts)
+        room = dict(host_room or {})
+        excluded = set(exclude_hosts) | {host for host, n in room.items() if n <= 0}
         with self._write() as conn:
             hosts: set[str] = set()
             for state in ("queued", "failed"):
                 hosts.update(h for (h,) in conn.execute(_HOSTS_IN_STATE, {"state": state}))
+            if only_hosts is not None:
+                hosts &= set(only_hosts)
             candidates: list[tuple[Any, ...]] = []
             for host in sorted(hosts - excluded):
-                candidates += conn.execute(_CLAIM_QUEUED, (host, now, per_host)).fetchall()
-                candidates += conn.execute(_CLAIM_RETRY, (host, now, self.max_attempts, per_host)).fetchall()
+                cap = min(room.get(host, per_host), per_host)
+                candidates += conn.execute(_CLAIM_QUEUED, (host, now, cap)).fetchall()
+                candidates += conn.execute(_CLAIM_RETRY, (host, now, self.max_attempts, cap)).fetchall()
             # rows are (columns…, seq): sort on priority (highest first), depth, seq
             candidates.sort(key=lambda r: (-r[_I_PRIORITY], r[_I_DEPTH], r[-1]))
             taken: list[FrontierEntry] = []
             per: dict[str, int] = {}
             for row in candidates:
                 host = row[_I_HOST]
-                if per.get(host, 0) >= per_host:
+                if per.get(host, 0) >= min(room.get(host, per_host), per_host):
                     continue
                 per[host] = per.get(host, 0) + 1
                 taken.append(_entry((*row[:_I_STATE], "in_flight", *row[_I_STATE + 1 :])))

@@ -29,6 +29,7 @@ DEFAULT_SKIP_EXTENSIONS = frozenset(
     }
 )  # fmt: skip
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_VERDICT_CACHE = 8192  # URLs whose verdict a Scope remembers (then it starts again)
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,8})$")
 _DATE_SEGMENT = re.compile(r"(\d{4})-(\d{1,2})(?:-\d{1,2})?")  # "2099-01" or "2099-01-31"
 _MONTH_SEGMENT = re.compile(r"\d{1,2}")
@@ -58,6 +59,8 @@ class Scope:
     "calendar-trap". Date positions are a ``YYYY/MM`` pair of path segments, a ``YYYY-MM[-DD]`` segment,
     or the value of a query key such as ``date``, ``year``, ``month`` or ``tribe-bar-date``. An endless
     calendar therefore stops at a plausible year, while ``/2024/10/20/slug/`` permalinks pass.
+
+    Verdicts are remembered per URL: set the fields before the first :meth:`check`, not after.
     """
 
     allow_hosts: set[str] = field(default_factory=set)
@@ -71,6 +74,9 @@ class Scope:
     skip_extensions: frozenset[str] = DEFAULT_SKIP_EXTENSIONS
     min_year: int = 1990
     max_year: int = field(default_factory=_next_year)
+    _verdicts: dict[str, tuple[str | None, str | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def for_site(cls, *seeds: str, **options: Any) -> Scope:
@@ -93,28 +99,42 @@ class Scope:
         Reasons: "too-long", "invalid", "scheme", "off-host", "excluded", "not-included", "too-deep",
         "asset", "too-many-segments", "repeated-segments", "too-many-params", "calendar-trap".
         """
+        # A page offers the same navigation links as the last one: the verdict on the URL itself is
+        # remembered (bounded), only the depth is checked each time.
+        verdict = self._verdicts.get(url)
+        if verdict is None:
+            if len(self._verdicts) >= _VERDICT_CACHE:
+                self._verdicts.clear()
+            verdict = self._verdicts[url] = self._url_checks(url)
+        before_depth, after_depth = verdict
+        if before_depth is not None:
+            return before_depth
+        if depth > self.max_depth:
+            return "too-deep"
+        return after_depth
+
+    def _url_checks(self, url: str) -> tuple[str | None, str | None]:
+        """:meth:`check`'s verdicts that do not depend on depth: those ranked before "too-deep", and after."""
         if len(url) > self.max_url_length:
-            return "too-long"
+            return "too-long", None
         try:
             parts = urlsplit(url.strip())
             scheme = parts.scheme.lower()
             host = (parts.hostname or "").lower().rstrip(".")
             port = parts.port
         except ValueError:
-            return "invalid"
+            return "invalid", None
         if scheme not in _DEFAULT_PORTS:
-            return "scheme"
+            return "scheme", None
         if not host:
-            return "invalid"
+            return "invalid", None
         if not self._host_allowed(host, port or _DEFAULT_PORTS[scheme], scheme):
-            return "off-host"
+            return "off-host", None
         if any(p.search(url) for p in self.exclude):
-            return "excluded"
+            return "excluded", None
         if self.include and not any(p.search(url) for p in self.include):
-            return "not-included"
-        if depth > self.max_depth:
-            return "too-deep"
-        return self._path_trap(parts.path) or self._query_trap(parts.query)
+            return "not-included", None
+        return None, self._path_trap(parts.path) or self._query_trap(parts.query)
 
     def allows_host(self, url: str) -> bool:
         """Whether ``url`` is http(s) on an allowed host: the only test for sitemaps and feeds themselves."""

@@ -63,6 +63,7 @@ __all__ = [
 
 # 1.1 because its WARC-Date keeps microseconds, so fetched_at reads back exactly.
 _WARC_VERSION = "1.1"
+_GZIP_LEVEL = 6  # zlib's default; warcio's own writer uses 9
 _CONFORMS_TO = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 ORIGINAL_CONTENT_ENCODING = "X-Thresher-Original-Content-Encoding"
 ORIGINAL_CONTENT_LENGTH = "X-Thresher-Original-Content-Length"
@@ -538,10 +539,19 @@ def _check_writable(response: RawResponse, request_headers: list[tuple[str, str]
         ipaddress.ip_address(response.ip)  # raises ValueError
 
 
+def _gzip_member(record: Any) -> bytes:
+    """``record`` as one gzip member, at zlib's default level: warcio's own gzip writer uses level 9,
+    which cost a crawl ~1.6 ms per 40 kB page against ~0.9 ms, for files 0.4% smaller."""
+    plain = io.BytesIO()
+    WARCWriter(plain, gzip=False, warc_version=_WARC_VERSION).write_record(record)
+    gzip = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    return gzip.compress(plain.getbuffer()) + gzip.flush()
+
+
 def _encode(response: RawResponse, request_headers: list[tuple[str, str]] | None) -> tuple[bytes, int]:
     """The gzip members to append (response, then request if any) and the response member's length."""
     out = io.BytesIO()
-    writer = WARCWriter(out, gzip=True, warc_version=_WARC_VERSION)
+    writer = WARCWriter(None, warc_version=_WARC_VERSION)  # builds the records; _gzip_member writes them
     response_id = _record_id()
     date = _format_warc_date(response.fetched_at)
     warc_fields = {
@@ -572,7 +582,7 @@ def _encode(response: RawResponse, request_headers: list[tuple[str, str]] | None
         warc_headers_dict=warc_fields,
         http_headers=http,
     )
-    writer.write_record(record)
+    out.write(_gzip_member(record))
     length = out.tell()
     if request_headers is not None:
         parts = urlsplit(response.url)
@@ -590,16 +600,15 @@ def _encode(response: RawResponse, request_headers: list[tuple[str, str]] | None
             "WARC-Target-URI": response.url,
             "WARC-Concurrent-To": response_id,
         }
-        writer.write_record(
-            writer.create_warc_record(
-                response.url,
-                "request",
-                payload=io.BytesIO(b""),
-                length=0,
-                warc_headers_dict=request_fields,
-                http_headers=request,
-            )
+        request_record = writer.create_warc_record(
+            response.url,
+            "request",
+            payload=io.BytesIO(b""),
+            length=0,
+            warc_headers_dict=request_fields,
+            http_headers=request,
         )
+        out.write(_gzip_member(request_record))
     return out.getvalue(), length
 
 

@@ -1,0 +1,60 @@
+"""The crawl's extraction worker processes: answers, exceptions, a dead worker, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import os
+import time
+
+import pytest
+
+from thresher.crawl.workers import WorkerGone, Workers
+
+
+def test_workers_answer_and_raise() -> None:
+    async def main() -> None:
+        pool = Workers(2, operator.truediv)
+        try:
+            results = await asyncio.gather(*(pool.run(n, 2) for n in range(10)))
+            assert results == [n / 2 for n in range(10)]
+            with pytest.raises(ZeroDivisionError):
+                await pool.run(1, 0)
+            assert await pool.run(3, 1) == 3  # the worker that raised still serves
+        finally:
+            pool.close()
+
+    asyncio.run(main())
+
+
+def test_a_dead_worker_breaks_the_pool_without_hanging() -> None:
+    async def main() -> None:
+        pool = Workers(2, os._exit)
+        try:
+            with pytest.raises(WorkerGone):
+                await pool.run(3)
+            assert pool.broken
+            with pytest.raises(WorkerGone):  # later calls, and callers already waiting, fail at once
+                await asyncio.wait_for(pool.run(0), timeout=5)
+        finally:
+            pool.close()
+
+    asyncio.run(main())
+
+
+def test_a_cancelled_call_retires_its_worker() -> None:
+    async def main() -> None:
+        pool = Workers(2, time.sleep)
+        try:
+            task = asyncio.create_task(pool.run(30))
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            # its late answer must reach nobody: the other worker serves, the sleeping one is gone
+            assert await asyncio.wait_for(pool.run(0), timeout=5) is None
+            assert not pool.broken
+        finally:
+            pool.close()
+
+    asyncio.run(main())
