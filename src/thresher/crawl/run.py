@@ -75,37 +75,18 @@ def _summary_line(stats: CrawlStats) -> str:
 
 
 def run_crawl(
-    *,
     archive: Path,
-    urls: list[str],
-    config_path: Path | None,
-    site_names: list[str],
-    delay: float | None,
-    concurrency_per_host: int | None,
-    max_pages: int | None,
-    max_depth: int | None,
-    user_agent: str | None,
+    config: Config,
+    *,
     as_json: bool,
     quiet: bool,
-    config: Config | None = None,
     stop: threading.Event | None = None,
     on_finish: Callable[[CrawlStats], None] | None = None,
 ) -> int:
-    """Run one crawl and print its summary; returns the process exit code.
+    """Run one crawl of ``config`` (see :func:`build_config`) and print its summary; returns the exit code.
 
-    ``config`` replaces the one the other arguments describe (scheduled runs pass the sites they
-    selected); ``stop`` stops it gracefully (see :class:`Crawler`); ``on_finish`` gets the figures.
+    ``stop`` stops it gracefully (see :class:`Crawler`); ``on_finish`` gets the figures.
     """
-    config = config or build_config(
-        urls=urls,
-        config_path=config_path,
-        site_names=site_names,
-        delay=delay,
-        concurrency_per_host=concurrency_per_host,
-        max_pages=max_pages,
-        max_depth=max_depth,
-        user_agent=user_agent,
-    )
     console = Console(stderr=True)
     show_progress = not (quiet or as_json) and console.is_terminal
     with (

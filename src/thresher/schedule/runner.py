@@ -217,18 +217,10 @@ def crawl_once(root: Path, request: CrawlRequest, *, stop: threading.Event | Non
         try:
             with graceful_signals(stop):
                 code = run_crawl(
-                    archive=root,
-                    urls=[],
-                    config_path=None,
-                    site_names=[],
-                    delay=None,
-                    concurrency_per_host=None,
-                    max_pages=None,
-                    max_depth=None,
-                    user_agent=None,
+                    root,
+                    replace(config, sites=due),
                     as_json=request.as_json,
                     quiet=request.quiet,
-                    config=replace(config, sites=due),
                     stop=stop,
                     on_finish=on_finish,
                 )
