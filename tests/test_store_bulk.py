@@ -6,8 +6,10 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlite_utils import Database
 
+from thresher.errors import StoreError
 from thresher.models import Article, content_hash
 from thresher.store import Archive
 
@@ -107,3 +109,37 @@ def test_an_archive_from_before_0005_upgrades(tmp_path: Path) -> None:
         archive.add(_article(1))
         assert archive.add(_article(1)).status == "unchanged"
         assert [h.title for h in archive.search("printers")] == ["Post 1 about printers"]
+
+
+def test_big_batches_write_files_beside_the_rows_and_match_one_add_after_another(tmp_path: Path) -> None:
+    # 40 files a chunk: written on the archive's file thread while the rows go in
+    items = [_article(n, f"Body {n} about drivers.") for n in range(100)]
+    items += [_article(n, f"New body {n} about scanners.") for n in range(0, 100, 3)]
+    with Archive(tmp_path / "bulk") as bulk, Archive(tmp_path / "one") as one:
+        got = list(bulk.add_many(items, batch=40))
+        want = [one.add(a) for a in items]
+        assert [(r.status, r.path) for r in got] == [(r.status, r.path) for r in want]
+        query = "select url, content_hash, path from articles order by url"
+        assert bulk.db.conn.execute(query).fetchall() == one.db.conn.execute(query).fetchall()
+        for r in got:
+            assert (bulk.root / r.path).read_bytes() == (one.root / r.path).read_bytes()
+        assert [h.url for h in bulk.search("scanners", limit=100)] == [
+            h.url for h in one.search("scanners", limit=100)
+        ]
+
+
+def test_a_file_that_cannot_be_written_in_a_big_batch_commits_none_of_its_rows(tmp_path: Path) -> None:
+    items = [_article(n) for n in range(80)]
+    with Archive(tmp_path / "a") as archive:
+        list(archive.add_many(items[:40], batch=40))
+        blocker = archive.root / "bulk.example" / "post-57.md"
+        blocker.mkdir()  # the rename onto it fails
+        with pytest.raises(StoreError, match="post-57"):
+            list(archive.add_many(items[40:], batch=40))
+        assert len(archive) == 40
+        assert archive.db.conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert not list((archive.root / ".tmp").iterdir())  # no temp file left behind
+        blocker.rmdir()
+        assert {r.status for r in archive.add_many(items[40:], batch=40)} == {"new"}
+        assert len(archive) == 80
+        assert {r.status for r in archive.add_many(items, batch=40)} == {"unchanged"}

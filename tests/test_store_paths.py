@@ -336,3 +336,14 @@ def test_a_url_spelling_another_urls_name_gets_its_own_path(url: str) -> None:
     for mimic in (f"https://{path.parent}/{path.stem}/", f"https://{path.parent}/{path.stem.upper()}/"):
         if mimic != url:
             assert str(article_path(mimic)).lower() != str(path).lower()
+
+
+@settings(max_examples=500)
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
+    | st.text(alphabet=st.sampled_from('ab.-/ :*?<>|\\"\x7f\t'), max_size=12)
+)
+def test_clean_segment_fast_path_agrees_with_the_character_walk(segment: str) -> None:
+    from thresher.store.paths import _clean_segment, _clean_segment_by_char
+
+    assert _clean_segment(segment) == _clean_segment_by_char(segment)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import itertools
 import os
 import sys
 import tempfile
@@ -60,6 +61,26 @@ def _gunzip(name: str, data: bytes, limit: int) -> bytes:
     return bytes(out)
 
 
+_TEMP_FLAGS = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+)
+_temp_names = itertools.count()
+
+
+def _create_temp(folder: Path, name: str) -> tuple[int, str]:
+    """A new temp file in ``folder`` for ``name``: the open descriptor and its path.
+
+    The name holds the process id and a per-process counter, so it is unique without tempfile's random
+    names and retry loop (a third of the cost of a small atomic write); O_EXCL still refuses any file
+    already there, in which case a random suffix is tried like tempfile does.
+    """
+    stem = f"{folder}{os.sep}.{name}.{os.getpid()}-{next(_temp_names)}"
+    try:
+        return os.open(f"{stem}.tmp", _TEMP_FLAGS, 0o600), f"{stem}.tmp"
+    except FileExistsError:
+        return tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+
+
 def atomic_write(path: str | Path, text: str, *, fsync: bool = True, tmp_dir: Path | None = None) -> None:
     """Write ``text`` to ``path`` via a temp file and a rename: never a half file.
 
@@ -69,16 +90,20 @@ def atomic_write(path: str | Path, text: str, *, fsync: bool = True, tmp_dir: Pa
     """
     target = Path(path)
     folder = tmp_dir or (target.parent if str(target.parent) else Path("."))
+    data = text.encode("utf-8")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = _create_temp(folder, target.name)
     except OSError as exc:
         raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             if fsync:
-                fh.flush()
-                os.fsync(fh.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):

@@ -16,7 +16,8 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ _Prepared = tuple[Article, "RawResponse | None", "WarcRef | None", str, str]  # 
 
 # A temp file older than this belongs to a writer that died (writes take milliseconds).
 _STALE_SECONDS = 600
+# From this many files in one chunk, they are written on the archive's file thread while the index rows
+# go in (below that, handing them over costs more than it saves).
+_FILE_THREAD_MIN = 16
 
 
 def _clear_stale(folder: Path) -> None:
@@ -77,11 +81,20 @@ class Archive:
         self._folders: dict[str, Path] = {}  # host folders made and confined (saves a mkdir + resolve each)
         _clear_stale(self._tmp)
         self._queries = QueryBuilder(FTS_COLUMNS)
+        self._file_thread: ThreadPoolExecutor | None = None  # made on the first big batch
+
+    def _files_executor(self) -> ThreadPoolExecutor:
+        if self._file_thread is None:
+            self._file_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thresher-files")
+        return self._file_thread
 
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
         """Close the index connection."""
+        if self._file_thread is not None:
+            self._file_thread.shutdown(wait=True)
+            self._file_thread = None
         with contextlib.suppress(sqlite3.Error):
             self.db.conn.close()
 
@@ -174,6 +187,7 @@ class Archive:
         pending: list[PendingRow] = []
         unchanged: list[tuple[str, int]] = []
         stale: list[str] = []
+        files: list[tuple[Path, Article]] = []
         for article, raw, ref, url, rel in chunk:
             old = found.get(url)
             target = self._target(rel)
@@ -182,10 +196,7 @@ class Archive:
                 unchanged.append((now, old.id))
                 results.append(AddResult(status="unchanged", url=url, path=rel))
                 continue
-            try:
-                atomic_write(target, render_document(article), fsync=False, tmp_dir=self._tmp)
-            except (OSError, ThresherError) as exc:
-                raise StoreError(f"cannot write {target}: {exc}") from exc
+            files.append((target, article))
             if raw is not None:
                 ref = self.warc.write(raw)
             status: AddStatus = "new" if old is None else ("unchanged" if same else "updated")
@@ -193,14 +204,43 @@ class Archive:
                 stale.append(old.path)
             pending.append(PendingRow(article, url, rel, old, ref))
             results.append(AddResult(status=status, url=url, path=rel))
+        if len(files) < _FILE_THREAD_MIN:
+            self._write_files(files)
+            self._write_index(conn, pending, unchanged, now)
+        else:
+            # The files are written on the file thread while the rows go into the index here: FTS5 and
+            # the file system calls release the GIL, so on two cores the two overlap (a third less time
+            # for a bulk add). The transaction commits only after every file is in place, so the crash
+            # contract is the one of writing them first: files, then the rows that point at them.
+            writing = self._files_executor().submit(self._write_files, files)
+            try:
+                self._write_index(conn, pending, unchanged, now)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    writing.result()  # let the thread finish before the rollback; its error is secondary
+                raise
+            writing.result()
         written = {p.path for p in pending}
         for rel in stale:  # a path another article of this chunk now uses is that article's file
             if rel not in written:
                 with contextlib.suppress(OSError, ThresherError):
                     resolve_inside(self.root, rel).unlink()
+        return results
+
+    def _write_files(self, files: Sequence[tuple[Path, Article]]) -> None:
+        """Write each article's document atomically (temp file in the archive's temp folder + rename)."""
+        for target, article in files:
+            try:
+                atomic_write(target, render_document(article), fsync=False, tmp_dir=self._tmp)
+            except (OSError, ThresherError) as exc:
+                raise StoreError(f"cannot write {target}: {exc}") from exc
+
+    @staticmethod
+    def _write_index(
+        conn: sqlite3.Connection, pending: list[PendingRow], unchanged: list[tuple[str, int]], now: str
+    ) -> None:
         write_rows(conn, pending, now)
         conn.executemany("update articles set last_seen = ? where id = ?", unchanged)
-        return results
 
     def _target(self, rel: str) -> Path:
         """The file for ``rel`` (``<host>/<name>.md`` from article_path), its folder made and checked once.

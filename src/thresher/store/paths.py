@@ -46,6 +46,7 @@ _WINDOWS_INVALID = frozenset('<>:"/\\|?*')
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp"})
 
 _DOTS = re.compile(r"\.{2,}")
+_ASCII_UNSAFE = re.compile(r'[<>:"/\\|?* ]')  # _WINDOWS_INVALID and the space (category Zs)
 _HOST_UNSAFE = re.compile(r"[^a-z0-9._-]")
 _HASH_TAIL = re.compile(r"-[0-9a-f]{10}\Z")
 _PORT = re.compile(r"[1-9][0-9]{0,4}\Z")
@@ -124,6 +125,14 @@ def _slug(path: str, query: str) -> str:
 
 def _clean_segment(segment: str) -> str:
     """``segment`` with each run of unsafe characters turned into one ``-``, no ``..``, no edge dots."""
+    if segment.isascii() and segment.isprintable() and not _ASCII_UNSAFE.search(segment):
+        # nothing to replace (the common case: printable ASCII has no unsafe category but the space)
+        return (_DOTS.sub(".", segment) if ".." in segment else segment).strip(".-")
+    return _clean_segment_by_char(segment)
+
+
+def _clean_segment_by_char(segment: str) -> str:
+    """:func:`_clean_segment` character by character (any text)."""
     out: list[str] = []
     pending = False
     for ch in segment:
