@@ -108,7 +108,55 @@ def test_a_query_with_not_is_never_tiered(expression: str, tiered: bool) -> None
     tier = search.tier_expression(expression)
     assert (tier is not None) is tiered
     if tier is not None:
-        assert tier == "{title tags description}: (" + expression + ")"
+        assert tier == expression  # asked of the tier's own index
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "printer",
+        "post",
+        '"post 22"',
+        "printer OR common",
+        "post* AND t3",
+        "NEAR(post printer, 2)",
+        "title: post",
+    ],
+)
+def test_the_tier_index_ranks_as_a_column_filter_on_the_full_index(archive: Archive, expression: str) -> None:
+    # what the tier was before migration 0007: the query restricted to title, tags and description
+    conn = archive.db.conn
+    via_filter = conn.execute(
+        f"select rowid, {search.BM25} from articles_fts where articles_fts match ? order by rowid",
+        ["{title tags description}: (" + expression + ")"],
+    ).fetchall()
+    via_head = conn.execute(
+        f"select rowid, {search.HEAD_BM25} from articles_head_fts where articles_head_fts match ? "
+        "order by rowid",
+        [search.tier_expression(expression)],
+    ).fetchall()
+    assert via_filter, expression
+    # the same matches; the scores differ only in length normalisation (the head's length, not the article's)
+    assert [r[0] for r in via_head] == [r[0] for r in via_filter]
+
+
+def test_the_tier_index_follows_updates_and_deletes(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a") as a:
+        list(a.add_many([_article(n) for n in range(30)], batch=30))
+        conn = a.db.conn
+
+        def head(term: str) -> list[int]:
+            sql = "select rowid from articles_head_fts where articles_head_fts match ? order by rowid"
+            return [r[0] for r in conn.execute(sql, [term])]
+
+        assert head("printer") == [1, 12, 23]  # n = 0, 11, 22
+        conn.execute("update articles set title = 'Scanner guide' where id = 12")
+        assert head("printer") == [1, 23] and head("scanner") == [12]
+        for table in ("tags", "categories", "links"):
+            conn.execute(f"delete from {table} where article_id = 23")
+        conn.execute("delete from articles where id = 23")
+        assert head("printer") == [1]
+        conn.execute("insert into articles_head_fts(articles_head_fts) values ('integrity-check')")
 
 
 def test_a_query_below_the_tier_threshold_ranks_as_before(

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from ..errors import PostError, StoreError, ThresherError
 from ..models import Article
-from .index import INDEX_NAME, open_index
+from .index import HEAD_FTS, INDEX_NAME, open_index
 from .maintenance import markdown_files, rebuild_index
 from .warc import WarcRef, WarcStore, iter_warc_file
 
@@ -93,6 +93,7 @@ def _check_index(root: Path) -> tuple[Finding, sqlite3.Connection | None]:
                 check="index", level="problem", message="integrity_check failed", details=rows
             ), None
         conn.execute("insert into articles_fts(articles_fts) values ('integrity-check')")
+        conn.execute(f"insert into {HEAD_FTS}({HEAD_FTS}) values ('integrity-check')")
     except sqlite3.DatabaseError as exc:
         conn.close()
         return Finding(check="index", level="problem", message=f"{INDEX_NAME}: {exc}"), None

@@ -16,8 +16,10 @@ column set in migration 0004). Three small steps:
 §7.1). bm25 costs 1-2 µs for every matching row, so a word in 40% of 100,000 articles took 50-140
 ms whatever the limit. When a query has no ``NOT`` and matches more than :data:`TIER_MIN_MATCHES`
 articles, step 1 first ranks only the tier: the matches that match the query within the
-high-weight columns alone (``{title tags description}: (query)``, see :func:`tier_expression`),
-at most the :data:`TIER_CAP` added last (highest rowids), by bm25 over those three columns. If
+high-weight columns alone, at most the :data:`TIER_CAP` added last (highest rowids), by bm25 over
+those three columns. The tier has an FTS5 index of its own (``articles_head_fts``, see
+:func:`tier_expression`): asked of ``articles_fts`` as ``{title tags description}: (query)``, FTS5
+walked every match of the query in the whole text to find the few in those columns. If
 at least ``limit`` of them pass the filters, they are the hits, in that order and with that
 score; otherwise the whole match is ranked as usual. So:
 
@@ -44,7 +46,7 @@ from typing import Any
 
 from ..errors import StoreError
 from ..models import SearchHit, format_datetime, parse_yaml_datetime
-from .index import FTS_BM25_WEIGHTS
+from .index import FTS_BM25_WEIGHTS, HEAD_FTS
 
 __all__ = ["BM25", "TIER_CAP", "TIER_MIN_MATCHES", "Filters", "search_index", "tier_expression"]
 
@@ -58,11 +60,12 @@ _HAS_CATEGORY = "select 1 from categories c where c.article_id = a.id and +c.cat
 _SNIPPET = "snippet(articles_fts, -1, '**', '**', '…', 16)"
 #: the rank function of migration 0004 (index.FTS_RANK), spelled out so SQLite can sort with a LIMIT
 BM25 = f"bm25(articles_fts, {FTS_BM25_WEIGHTS})"
+#: the same weights over the tier's own index (title, description, tags; same column order)
+HEAD_BM25 = f"bm25({HEAD_FTS}, {FTS_BM25_WEIGHTS})"
 #: above this many matching articles a query is ranked within the high-weight tier first
 TIER_MIN_MATCHES = 5_000
 #: at most this many tier matches, the most recently added, are scored
 TIER_CAP = 2_000
-TIER_COLUMNS = "{title tags description}"
 # a phrase ("..." with "" inside) is text, not syntax; the NOT operator is the bare upper-case word
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 _NOT = re.compile(r"\bNOT\b")
@@ -105,16 +108,21 @@ class Filters:
 
 
 def tier_expression(expression: str) -> str | None:
-    """``expression`` restricted to the high-weight columns, or None when that could add a non-match.
+    """The expression to rank the tier with, or None when the query must not be tiered.
 
-    A column filter only narrows where each phrase may match, so for an expression without ``NOT``
-    every row matching the restricted expression matches ``expression`` too (FTS5 intersects a
-    nested column filter with the outer one). ``a NOT b`` restricted would let ``b`` appear in the
-    body, so such queries are never tiered.
+    The tier is asked of :data:`~.index.HEAD_FTS` (migration 0007), which holds each article's title,
+    description and tags under the same column names as ``articles_fts`` and an always empty ``text``.
+    For an expression without ``NOT``, every row it matches there matches ``expression`` in
+    ``articles_fts`` too (the same tokens, a subset of each row's columns): exactly the rows
+    ``{title tags description}: (expression)`` matches in ``articles_fts``. Their bm25 differs from
+    that query's in one way: FTS5 normalises a row's term frequencies by the row's length, which here
+    is its title, description and tags, not its whole text (so a short title holding the words counts
+    for a little more than it did). ``a NOT b`` would let ``b`` appear in
+    the body, so such queries are never tiered.
     """
     if _NOT.search(_STRING.sub(" ", expression)):
         return None
-    return f"{TIER_COLUMNS}: ({expression})"
+    return expression
 
 
 def search_index(conn: sqlite3.Connection, expression: str, filters: Filters, limit: int) -> list[SearchHit]:
@@ -125,7 +133,7 @@ def search_index(conn: sqlite3.Connection, expression: str, filters: Filters, li
         ranked: list[tuple[int, float]] | None = None
         tier = tier_expression(expression)
         if tier is not None and _matches_more_than(conn, expression, TIER_MIN_MATCHES):
-            ranked = _ranked(conn, tier, where, params, limit, cap=TIER_CAP)
+            ranked = _ranked(conn, tier, where, params, limit, cap=TIER_CAP, table=HEAD_FTS)
             if len(ranked) < limit:
                 ranked = None
         if ranked is None:
@@ -180,18 +188,20 @@ def _ranked(
     limit: int,
     *,
     cap: int | None = None,
+    table: str = "articles_fts",
 ) -> list[tuple[int, float]]:
     """The best ``limit`` (rowid, bm25) that pass ``where``, best first (ties: lower rowid first).
 
     With ``cap``, only the ``cap`` matches added last (highest rowids) are scored.
     """
     args: list[Any] = [expression]
+    score = BM25 if table == "articles_fts" else HEAD_BM25
     if cap is None:
-        source = f"select rowid, {BM25} as score from articles_fts where articles_fts match ?"
+        source = f"select rowid, {score} as score from {table} where {table} match ?"
     else:
         source = (
-            f"select rowid, score from (select rowid, {BM25} as score from articles_fts "
-            "where articles_fts match ? order by rowid desc limit ?)"
+            f"select rowid, score from (select rowid, {score} as score from {table} "
+            f"where {table} match ? order by rowid desc limit ?)"
         )
         args.append(cap)
     if not where:
