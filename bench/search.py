@@ -376,6 +376,7 @@ class Timings:
 
     ms: list[float] = field(default_factory=list)
     hits: list[int] = field(default_factory=list)
+    urls: list[list[str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, float | None]:
         if not self.ms:
@@ -424,7 +425,57 @@ def run_thresher(root: Path, queries: list[Query]) -> Timings:
             hits = archive.search(q.text, limit=LIMIT, tag=q.tag)
             out.ms.append((time.perf_counter() - started) * 1000)
             out.hits.append(len(hits))
+            out.urls.append([h.url for h in hits])
     return out
+
+
+def ranking_agreement(root: Path, queries: list[Query], ours: Timings) -> dict[str, Any]:
+    """How thresher's top 10 compares with exact full-bm25 ranking of every match (not timed).
+
+    Only tiered queries (more than ``TIER_MIN_MATCHES`` matches) can differ. For each query: how many of
+    the exact top 10 thresher returned, and the mean full bm25 of thresher's hits as a share of the exact
+    top 10's mean (1.0: as good by the full score).
+    """
+    from thresher.search_query import QueryBuilder
+    from thresher.store.index import FTS_COLUMNS
+    from thresher.store.search import BM25, TIER_MIN_MATCHES
+
+    builder = QueryBuilder(FTS_COLUMNS)
+    tag_filter = "and a.id in (select article_id from tags where tag = ? collate nocase)"
+    shared: list[int] = []
+    shares: list[float] = []
+    exact_queries = 0
+    with sqlite3.connect(root / "index.db") as conn:
+        for q, urls in zip(queries, ours.urls, strict=True):
+            fts = builder.build(q.text)
+            if fts is None:
+                continue
+            count = conn.execute(
+                "select count(*) from (select rowid from articles_fts where articles_fts match ? limit ?)",
+                [fts.expression, TIER_MIN_MATCHES + 1],
+            ).fetchone()[0]
+            if count <= TIER_MIN_MATCHES:
+                exact_queries += 1
+                continue
+            where, params = (tag_filter, [q.tag]) if q.tag else ("", [])
+            scored = conn.execute(
+                f"select a.url, {BM25} as s from articles_fts f join articles a on a.id = f.rowid "
+                f"where articles_fts match ? {where} order by s, f.rowid",
+                [fts.expression, *params],
+            ).fetchall()
+            score = dict(scored)
+            exact = [u for u, _ in scored[:LIMIT]]
+            shared.append(len(set(exact) & set(urls)))
+            if exact and urls:
+                best = statistics.mean(score[u] for u in exact)
+                shares.append(statistics.mean(score[u] for u in urls if u in score) / best)
+    return {
+        "exact_queries": exact_queries,
+        "tiered_queries": len(shared),
+        "shared_of_top10_mean": round(statistics.mean(shared), 2) if shared else None,
+        "score_share_mean": round(statistics.mean(shares), 4) if shares else None,
+        "score_share_min": round(min(shares), 4) if shares else None,
+    }
 
 
 def find_rg() -> Path | None:
@@ -480,6 +531,7 @@ def report(
     ours: Timings,
     peer: Timings | None,
     rg: Path | None,
+    agreement: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every figure as one JSON-ready dict."""
     search = ours.summary()
@@ -516,7 +568,13 @@ def report(
         "cpus": os.cpu_count(),
         "generate_seconds": round(gen.seconds, 2),
         "build": built,
-        "search": {"queries": len(ours.ms), "limit": LIMIT, **search, "per_kind": per_kind},
+        "search": {
+            "queries": len(ours.ms),
+            "limit": LIMIT,
+            **search,
+            "per_kind": per_kind,
+            "ranking": agreement,
+        },
         "ripgrep_binary": str(rg) if rg else None,
         "ripgrep": ripgrep,
         "speed_ratio_p50": round(ratio, 1) if not math.isnan(ratio) else None,
@@ -630,6 +688,20 @@ def print_tables(f: dict[str, Any]) -> None:
             f"{rg_p50:,.1f}" if rg_p50 is not None else "—",
         )
     console.print(kinds)
+    ranking = s.get("ranking")
+    if ranking:
+        tiered = ranking["tiered_queries"]
+        console.print(
+            f"ranking: {ranking['exact_queries']} queries ranked exactly (<= 5,000 matches); {tiered} tiered"
+            + (
+                f", sharing {ranking['shared_of_top10_mean']} of the exact top 10 on average, their mean "
+                f"full bm25 {ranking['score_share_mean']:.1%} of the exact top 10's "
+                f"(lowest {ranking['score_share_min']:.1%})"
+                if tiered
+                else ""
+            ),
+            highlight=False,
+        )
     console.print(
         f"generation {f['generate_seconds']:.1f} s (not timed); load average {b['load_before']} before the "
         f"build, {b['load_after']} after, {f['load_end']} at the end; Markdown {_mb(b['markdown_bytes'])}, "
@@ -707,6 +779,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gen.articles.clear()
         log(f"{built['articles_per_s']:,.0f} articles/s; searching ({len(queries)} queries)")
         ours = run_thresher(root, queries)
+        agreement = ranking_agreement(root, queries, ours)
         rg = find_rg()
         peer = None
         if rg is None:
@@ -718,7 +791,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.rg_queries:
             log(f"ripgrep ({rg}), {min(args.rg_queries, len(queries))} queries")
             peer = run_rg(rg, root, queries[: args.rg_queries])
-        figures = report(args, gen, built, queries, ours, peer, rg)
+        figures = report(args, gen, built, queries, ours, peer, rg, agreement)
         if args.keep:
             figures["archive"] = str(root)
     except (BenchError, sqlite3.Error, thresher.ThresherError) as exc:
