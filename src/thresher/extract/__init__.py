@@ -8,6 +8,7 @@ Markdown → text.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -82,10 +83,19 @@ class _Extraction:
         self.tree = tree
         self.profiles = profiles
         self.catalogue = profiles.catalogue
-        self.meta = read_meta_tags(tree)
-        self.profile: Profile = (
-            profiles.get(forced) if forced else profiles.detect(page, self.meta.first("generator"))
-        )
+        # The profile's kind markers are looked for in the meta tags' whole-tree query, which detection
+        # needs first (the generator): the profile is detected with the generator as read from the markup,
+        # then confirmed with the one the tree gives.
+        guess = _generator_in_markup(page) if not forced else None
+        profile = profiles.get(forced) if forced else profiles.detect(page, guess)
+        kinds = _early_kinds(profile.article + profile.listing + profile.page)
+        self.meta = read_meta_tags(tree, kinds)
+        if not forced and self.meta.first("generator") != guess:
+            profile = profiles.detect(page, self.meta.first("generator"))
+            kinds = ""
+        self.profile: Profile = profile
+        # False: no kind marker anywhere in the untouched tree, so none in the cleaned one (see _early_kinds)
+        self.kind_marked: bool | None = bool(self.meta.also) if kinds else None
         self.url = url
         self.page = page
 
@@ -175,7 +185,7 @@ class _Extraction:
     ) -> ArticleKind:
         tree, profile = self.tree, self.profile
         # one whole-tree query tells whether any kind marker is there (usually none); then which one
-        if _matches(tree, profile.article + profile.listing + profile.page):
+        if self.kind_marked is not False and _matches(tree, profile.article + profile.listing + profile.page):
             if _matches(tree, profile.article):
                 return "article"
             if _matches(tree, profile.listing):
@@ -201,6 +211,40 @@ class _Extraction:
         ):
             return "article" if md.og_type != "website" else "page"
         return "page"
+
+
+_GENERATOR = re.compile(rb"""<meta\s+name=["']?generator["']?\s+content=["']([^"'<>]*)["']""", re.I)
+# A selector whose matches cleaning can only remove: compounds of a tag, classes and ids joined by descendant
+# combinators, the subject with a tag name. Cleaning decomposes and unwraps elements (an ancestor stays an
+# ancestor), changes only href and src, and adds only <pre> and <code>.
+_TAG = r"[a-zA-Z][a-zA-Z0-9-]*"
+_NAMES = r"(?:[.#]-?[_a-zA-Z][-_a-zA-Z0-9]*)*"
+_REMOVE_ONLY = re.compile(rf"\s*(?:(?:{_TAG})?{_NAMES}\s+)*(?P<tag>{_TAG}){_NAMES}\s*")
+_NOT_SUBJECTS = frozenset({"pre", "code", "meta", "script"})
+
+
+def _generator_in_markup(page: bytes) -> str | None:
+    """The generator meta as the page's head usually writes it (a guess, confirmed against the tree)."""
+    match = _GENERATOR.search(page, 0, 65536)
+    return (match.group(1).decode("utf-8", "replace").strip() or None) if match else None
+
+
+@functools.cache
+def _early_kinds(selectors: tuple[str, ...]) -> str:
+    """The kind markers, joined, when the untouched tree can stand for the cleaned one ("" otherwise).
+
+    They can when every selector is of the _REMOVE_ONLY form with a subject that is not one of the elements
+    cleaning adds (<pre>, <code>) nor one read_meta_tags() sorts by its tag (<meta>, <script>): then a
+    marker that matches nothing before cleaning matches nothing after it.
+    """
+    if not selectors:
+        return ""
+    for selector in selectors:
+        for part in selector.split(","):
+            match = _REMOVE_ONLY.fullmatch(part)
+            if match is None or match.group("tag").lower() in _NOT_SUBJECTS:
+                return ""
+    return ", ".join(selectors)
 
 
 def _first(scope: Any, selectors: tuple[str, ...]) -> Any:

@@ -55,8 +55,10 @@ class MetaTags:
     """``<meta>`` values by lower-cased name/property (a page may repeat one, e.g. og:image)."""
 
     values: dict[str, list[str]] = field(default_factory=dict)
-    # The JSON-LD <script> elements, found by the same whole-tree query (None: not looked for).
+    # The JSON-LD <script> elements, found by the same whole-tree query (None: not looked for), and the
+    # matches of read_meta_tags()'s ``also`` selectors.
     jsonld_scripts: list[Any] | None = field(default=None, repr=False, compare=False)
+    also: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def first(self, *names: str) -> str | None:
         """The first non-empty value among ``names``."""
@@ -92,17 +94,19 @@ class Metadata:
     structured_type: str | None = None
 
 
-def read_meta_tags(tree: Any) -> MetaTags:
+def read_meta_tags(tree: Any, also: str = "") -> MetaTags:
     """Collect every ``<meta>`` in the document (some land in ``<body>``, MARKUP.md §5 trap 2).
 
-    The JSON-LD scripts are collected by the same query (``jsonld_scripts``): a whole-tree query costs
-    about as much as its walk, whatever its selectors, so two walks would cost nearly twice as much.
+    The JSON-LD scripts are collected by the same query (``jsonld_scripts``), and so are the matches of
+    ``also`` (``also``; its selectors must not match a ``<meta>`` or a ``<script>``): a whole-tree query
+    costs about as much as its walk, whatever its selectors, so two walks would cost nearly twice as much.
     """
     scripts: list[Any] = []
     tags = MetaTags(jsonld_scripts=scripts)
-    for node in tree.css(f"meta[content], {_JSONLD}"):
-        if node.tag != "meta":  # a <script> (no element is both)
-            scripts.append(node)
+    for node in tree.css(f"meta[content], {_JSONLD}, {also}" if also else f"meta[content], {_JSONLD}"):
+        tag = node.tag
+        if tag != "meta":
+            (scripts if tag == "script" else tags.also).append(node)
             continue
         attrs = node.attributes
         key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or attrs.get("http-equiv")
