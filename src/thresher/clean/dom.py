@@ -173,11 +173,15 @@ def rewrite_lazy_images(root: Any) -> None:
     A ``<noscript><img></noscript>`` right after a lazy image is the same picture and is dropped; a lone
     one is unwrapped so its image is kept.
     """
-    for img in root.css("img"):
-        real = _real_source(img)
+    # one query for both (each walks the whole scope); no element is both
+    noscripts: list[Any] = []
+    for node in root.css("img, noscript"):
+        if node.tag != "img":
+            noscripts.append(node)
+            continue
+        real = _real_source(node)
         if real:
-            img.attrs["src"] = real
-    noscripts = root.css("noscript")
+            node.attrs["src"] = real
     for ns in reversed(noscripts):
         prev = ns.prev
         while prev is not None and prev.tag == "-text" and not (prev.text_content or "").strip():
@@ -192,14 +196,19 @@ def rewrite_lazy_images(root: Any) -> None:
 
 def absolutize(root: Any, base_url: str) -> None:
     """Resolve ``a[href]`` and ``img[src]`` against the page URL; drop images with no usable source."""
-    for a in root.css("a[href]"):
+    # one query for both (each walks the whole scope); no element is both, and each is handled on its own
+    images: list[Any] = []
+    for a in root.css("a[href], img"):
+        if a.tag == "img":
+            images.append(a)
+            continue
         href = a.attributes.get("href")
         resolved = absolute_url(href, base_url)
         if resolved is None:
             del a.attrs["href"]
         elif resolved != href:
             a.attrs["href"] = resolved
-    for img in root.css("img"):
+    for img in images:
         src = img.attributes.get("src")
         resolved = absolute_url(src, base_url)
         if resolved is None or _is_placeholder(resolved):
