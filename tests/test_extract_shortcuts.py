@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import random
 
 import pytest
 
 import thresher
+from thresher.clean import dom
 from thresher.extract.profiles import default_profiles
 
 extract_module = importlib.import_module(
@@ -78,3 +80,27 @@ def test_affiliate_lookup_answers_the_same_twice() -> None:
     first = index.lookup("www.amazon.co.uk")
     assert first and first == index.lookup("www.amazon.co.uk")
     assert index.lookup("example.com") == ()
+
+
+def test_affiliate_ranges_cut_as_one_regex_would() -> None:
+    rng = random.Random(5)
+    bits = [
+        b"<!-- affiliate ads begin -->",
+        b"<!--AFFILIATE\n ADS BEGIN-->",
+        b"<!-- affiliate ads end -->",
+        b"<!--affiliate ads  END -->",
+        b"<!--",
+        b"-->",
+        b"<li>",
+        b"</li>",
+        b"</ul>",
+        b"<br/>",
+        b"affiliate",
+        b"text",
+    ]
+    for _ in range(3000):
+        page = b"".join(rng.choice(bits) for _ in range(rng.randint(0, 10)))
+        expected = (page, 0)
+        if b"affiliate" in page:
+            expected = dom.AFFILIATE_RANGE.subn(lambda m: dom._outer_end_tags(m.group(0)), page)
+        assert dom.strip_affiliate_ranges(page) == expected, page

@@ -31,6 +31,8 @@ __all__ = [
 AFFILIATE_RANGE = re.compile(
     rb"<!--\s*affiliate\s+ads\s+begin\s*-->.*?<!--\s*affiliate\s+ads\s+end\s*-->", re.I | re.S
 )
+_RANGE_BEGIN = re.compile(rb"<!--\s*affiliate\s+ads\s+begin\s*-->", re.I)
+_RANGE_END = re.compile(rb"<!--\s*affiliate\s+ads\s+end\s*-->", re.I)
 # Attributes that hold the real image behind a lazy-loading placeholder, most specific first.
 _LAZY_ATTRS = (
     "data-lazy-src",
@@ -102,7 +104,22 @@ def strip_affiliate_ranges(html: bytes) -> tuple[bytes, int]:
     """
     if b"affiliate" not in html:
         return html, 0
-    return AFFILIATE_RANGE.subn(lambda m: _outer_end_tags(m.group(0)), html)
+    # AFFILIATE_RANGE.subn(), in two searches: its lazy ".*?" tries the end comment at every byte of a range
+    # (~9 µs a range), a search for the end comment jumps from "<!--" to "<!--".
+    pieces: list[bytes] = []
+    done = 0
+    begin = _RANGE_BEGIN.search(html)
+    while begin is not None:
+        end = _RANGE_END.search(html, begin.end())
+        if end is None:
+            break  # no range can start here or later: every later begin has no end after it either
+        pieces += (html[done : begin.start()], _outer_end_tags(html[begin.start() : end.end()]))
+        done = end.end()
+        begin = _RANGE_BEGIN.search(html, done)
+    if not pieces:
+        return html, 0
+    pieces.append(html[done:])
+    return b"".join(pieces), len(pieces) // 2
 
 
 def descendants(node: Any, selector: str) -> list[Any]:
