@@ -211,10 +211,15 @@ def rewrite_lazy_images(root: Any) -> None:
             ns.decompose()
 
 
-def absolutize(root: Any, base_url: str) -> None:
-    """Resolve ``a[href]`` and ``img[src]`` against the page URL; drop images with no usable source."""
+def absolutize(root: Any, base_url: str) -> list[Any]:
+    """Resolve ``a[href]`` and ``img[src]`` against the page URL; drop images with no usable source.
+
+    Returns the ``a[href]`` elements below ``root`` afterwards (those whose href was kept), in document
+    order: what ``root.css("a[href]")`` would give next, without walking the tree again.
+    """
     # one query for both (each walks the whole scope); no element is both, and each is handled on its own
     images: list[Any] = []
+    anchors: list[Any] = []
     for a in root.css("a[href], img"):
         if a.tag == "img":
             images.append(a)
@@ -223,8 +228,10 @@ def absolutize(root: Any, base_url: str) -> None:
         resolved = absolute_url(href, base_url)
         if resolved is None:
             del a.attrs["href"]
-        elif resolved != href:
+            continue
+        if resolved != href:
             a.attrs["href"] = resolved
+        anchors.append(a)
     for img in images:
         src = img.attributes.get("src")
         resolved = absolute_url(src, base_url)
@@ -232,6 +239,7 @@ def absolutize(root: Any, base_url: str) -> None:
             img.decompose()
         elif resolved != src:
             img.attrs["src"] = resolved
+    return anchors
 
 
 def normalize_code_blocks(root: Any) -> None:

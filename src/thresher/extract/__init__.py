@@ -167,13 +167,14 @@ class _Extraction:
             catalogue.chrome_list.for_page(tokens),
             selector_list(self.profile.strip).for_page(tokens),
         )
-        remove_comments(body)
+        if "-comment" in tags:  # the walk above yields comment nodes too, and none is made after it
+            remove_comments(body)
         if "figure" in tags:
             normalize_code_blocks(body)
         if "img" in tags or "noscript" in tags:
             rewrite_lazy_images(body)
-        absolutize(body, url)
-        article.affiliate_links = take_affiliate_links(body, catalogue)
+        anchors = absolutize(body, url)
+        article.affiliate_links = take_affiliate_links(body, catalogue, anchors)
         article.markdown = body_to_markdown(body)
         article.text = markdown_to_text(article.markdown)
         article.word_count = count_words(article.text)

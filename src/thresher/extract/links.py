@@ -208,11 +208,16 @@ def _plain_host(href: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def take_affiliate_links(body: Any, catalogue: Catalogue) -> list[AffiliateLink]:
-    """Inventory monetised links in the body and unwrap them, so their text stays and the link goes."""
+def take_affiliate_links(
+    body: Any, catalogue: Catalogue, anchors: list[Any] | None = None
+) -> list[AffiliateLink]:
+    """Inventory monetised links in the body and unwrap them, so their text stays and the link goes.
+
+    ``anchors``: the body's ``a[href]`` elements in document order, when the caller has them at hand.
+    """
     found: list[AffiliateLink] = []
     lookup = catalogue.affiliates.lookup
-    for a in body.css("a[href]"):
+    for a in body.css("a[href]") if anchors is None else anchors:
         href = a.attributes.get("href") or ""
         host = _plain_host(href)
         if host is None:
