@@ -147,16 +147,26 @@ class PageTokens:
         """Collect the tokens of ``root`` and every element below it (one C-driven traversal)."""
         tags: set[str] = set()
         names: set[str] = set()
-        found: dict[str, list[str]] = {name: [] for name in _VALUED}
+        classes: list[str] = []
+        ids: list[str] = []
+        hrefs: list[str] = []
+        sources: list[str] = []
+        # the loop over _VALUED unrolled: this runs for every element of the body
         for node in root.traverse():
             tags.add(node.tag)
             attributes = node.attributes
             if attributes:
                 names.update(attributes)
-                for name in _VALUED:
-                    value = attributes.get(name)
-                    if value:
-                        found[name].append(value)
+                get = attributes.get
+                if value := get("class"):
+                    classes.append(value)
+                if value := get("id"):
+                    ids.append(value)
+                if value := get("href"):
+                    hrefs.append(value)
+                if value := get("src"):
+                    sources.append(value)
+        found = dict(zip(_VALUED, (classes, ids, hrefs, sources), strict=True))
         values = {name: "\n".join(items).lower() for name, items in found.items()}
         words = frozenset(values["class"].split()) | frozenset(values["id"].split())
         return cls(frozenset(tags), frozenset(name.lower() for name in names), words, values)

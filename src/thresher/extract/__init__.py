@@ -8,6 +8,7 @@ Markdown → text.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -82,10 +83,19 @@ class _Extraction:
         self.tree = tree
         self.profiles = profiles
         self.catalogue = profiles.catalogue
-        self.meta = read_meta_tags(tree)
-        self.profile: Profile = (
-            profiles.get(forced) if forced else profiles.detect(page, self.meta.first("generator"))
-        )
+        # The profile's kind markers are looked for in the meta tags' whole-tree query, which detection
+        # needs first (the generator): the profile is detected with the generator as read from the markup,
+        # then confirmed with the one the tree gives.
+        guess = _generator_in_markup(page) if not forced else None
+        profile = profiles.get(forced) if forced else profiles.detect(page, guess)
+        kinds = _early_kinds(profile.article + profile.listing + profile.page)
+        self.meta = read_meta_tags(tree, kinds)
+        if not forced and self.meta.first("generator") != guess:
+            profile = profiles.detect(page, self.meta.first("generator"))
+            kinds = ""
+        self.profile: Profile = profile
+        # False: no kind marker anywhere in the untouched tree, so none in the cleaned one (see _early_kinds)
+        self.kind_marked: bool | None = bool(self.meta.also) if kinds else None
         self.url = url
         self.page = page
 
@@ -146,8 +156,7 @@ class _Extraction:
         tags = tokens.tags
         if "atpl-alsoreadstyle" in tokens.words:
             article.also_read = take_also_read(body, url)
-        raw_text = body.text(deep=True)
-        if md.description and _is_auto_excerpt(md.description, raw_text):
+        if md.description and _is_auto_excerpt(md.description, body.text(deep=True)):
             article.description = None
         if "a" in tags:
             article.also_read += take_promos(body, catalogue, url)
@@ -158,13 +167,14 @@ class _Extraction:
             catalogue.chrome_list.for_page(tokens),
             selector_list(self.profile.strip).for_page(tokens),
         )
-        remove_comments(body)
+        if "-comment" in tags:  # the walk above yields comment nodes too, and none is made after it
+            remove_comments(body)
         if "figure" in tags:
             normalize_code_blocks(body)
         if "img" in tags or "noscript" in tags:
             rewrite_lazy_images(body)
-        absolutize(body, url)
-        article.affiliate_links = take_affiliate_links(body, catalogue)
+        anchors = absolutize(body, url)
+        article.affiliate_links = take_affiliate_links(body, catalogue, anchors)
         article.markdown = body_to_markdown(body)
         article.text = markdown_to_text(article.markdown)
         article.word_count = count_words(article.text)
@@ -175,7 +185,7 @@ class _Extraction:
     ) -> ArticleKind:
         tree, profile = self.tree, self.profile
         # one whole-tree query tells whether any kind marker is there (usually none); then which one
-        if _matches(tree, profile.article + profile.listing + profile.page):
+        if self.kind_marked is not False and _matches(tree, profile.article + profile.listing + profile.page):
             if _matches(tree, profile.article):
                 return "article"
             if _matches(tree, profile.listing):
@@ -201,6 +211,40 @@ class _Extraction:
         ):
             return "article" if md.og_type != "website" else "page"
         return "page"
+
+
+_GENERATOR = re.compile(rb"""<meta\s+name=["']?generator["']?\s+content=["']([^"'<>]*)["']""", re.I)
+# A selector whose matches cleaning can only remove: compounds of a tag, classes and ids joined by descendant
+# combinators, the subject with a tag name. Cleaning decomposes and unwraps elements (an ancestor stays an
+# ancestor), changes only href and src, and adds only <pre> and <code>.
+_TAG = r"[a-zA-Z][a-zA-Z0-9-]*"
+_NAMES = r"(?:[.#]-?[_a-zA-Z][-_a-zA-Z0-9]*)*"
+_REMOVE_ONLY = re.compile(rf"\s*(?:(?:{_TAG})?{_NAMES}\s+)*(?P<tag>{_TAG}){_NAMES}\s*")
+_NOT_SUBJECTS = frozenset({"pre", "code", "meta", "script"})
+
+
+def _generator_in_markup(page: bytes) -> str | None:
+    """The generator meta as the page's head usually writes it (a guess, confirmed against the tree)."""
+    match = _GENERATOR.search(page, 0, 65536)
+    return (match.group(1).decode("utf-8", "replace").strip() or None) if match else None
+
+
+@functools.cache
+def _early_kinds(selectors: tuple[str, ...]) -> str:
+    """The kind markers, joined, when the untouched tree can stand for the cleaned one ("" otherwise).
+
+    They can when every selector is of the _REMOVE_ONLY form with a subject that is not one of the elements
+    cleaning adds (<pre>, <code>) nor one read_meta_tags() sorts by its tag (<meta>, <script>): then a
+    marker that matches nothing before cleaning matches nothing after it.
+    """
+    if not selectors:
+        return ""
+    for selector in selectors:
+        for part in selector.split(","):
+            match = _REMOVE_ONLY.fullmatch(part)
+            if match is None or match.group("tag").lower() in _NOT_SUBJECTS:
+                return ""
+    return ", ".join(selectors)
 
 
 def _first(scope: Any, selectors: tuple[str, ...]) -> Any:
@@ -232,16 +276,14 @@ def _canonical(url: str, declared: str | None) -> str:
     return canonicalize(url) if url else ""
 
 
-_NOSPACE = re.compile(r"\s+")
-
-
 def _is_auto_excerpt(description: str, body_text: str) -> bool:
     """Hexo's fallback description is the first ~200 characters of the body text (MARKUP.md §1)."""
-    desc = _NOSPACE.sub("", description).rstrip(".…")
+    # whitespace removed: "".join(split()) drops what `\s+` matches (both are str.isspace()), 3x faster
+    desc = "".join(description.split()).rstrip(".…")
     if len(desc) < 20:
         return False
     head = desc[:120]
-    body = _NOSPACE.sub("", body_text[: 4 * len(head) + 400])
+    body = "".join(body_text[: 4 * len(head) + 400].split())
     return body.startswith(head)
 
 

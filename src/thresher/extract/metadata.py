@@ -47,6 +47,7 @@ _AD_IMAGE = re.compile(
     re.I,
 )
 _NON_WORD = re.compile(r"\W+")
+_JSONLD = "script[type='application/ld+json' i]"
 
 
 @dataclass(slots=True)
@@ -54,6 +55,10 @@ class MetaTags:
     """``<meta>`` values by lower-cased name/property (a page may repeat one, e.g. og:image)."""
 
     values: dict[str, list[str]] = field(default_factory=dict)
+    # The JSON-LD <script> elements, found by the same whole-tree query (None: not looked for), and the
+    # matches of read_meta_tags()'s ``also`` selectors.
+    jsonld_scripts: list[Any] | None = field(default=None, repr=False, compare=False)
+    also: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def first(self, *names: str) -> str | None:
         """The first non-empty value among ``names``."""
@@ -89,10 +94,20 @@ class Metadata:
     structured_type: str | None = None
 
 
-def read_meta_tags(tree: Any) -> MetaTags:
-    """Collect every ``<meta>`` in the document (some land in ``<body>``, MARKUP.md §5 trap 2)."""
-    tags = MetaTags()
-    for node in tree.css("meta[content]"):
+def read_meta_tags(tree: Any, also: str = "") -> MetaTags:
+    """Collect every ``<meta>`` in the document (some land in ``<body>``, MARKUP.md §5 trap 2).
+
+    The JSON-LD scripts are collected by the same query (``jsonld_scripts``), and so are the matches of
+    ``also`` (``also``; its selectors must not match a ``<meta>`` or a ``<script>``): a whole-tree query
+    costs about as much as its walk, whatever its selectors, so two walks would cost nearly twice as much.
+    """
+    scripts: list[Any] = []
+    tags = MetaTags(jsonld_scripts=scripts)
+    for node in tree.css(f"meta[content], {_JSONLD}, {also}" if also else f"meta[content], {_JSONLD}"):
+        tag = node.tag
+        if tag != "meta":
+            (scripts if tag == "script" else tags.also).append(node)
+            continue
         attrs = node.attributes
         key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or attrs.get("http-equiv")
         if key:
@@ -141,10 +156,13 @@ def _date_from(root: Any, selectors: tuple[str, ...], tz: tzinfo) -> datetime | 
 # ------------------------------------------------------------------ JSON-LD
 
 
-def _jsonld_objects(tree: Any) -> list[dict[str, Any]]:
-    """Every JSON-LD object on the page, @graph and lists flattened; broken blocks skipped."""
+def _jsonld_objects(tree: Any, scripts: list[Any] | None = None) -> list[dict[str, Any]]:
+    """Every JSON-LD object on the page, @graph and lists flattened; broken blocks skipped.
+
+    ``scripts``: the page's JSON-LD script elements when already found (else they are queried).
+    """
     out: list[dict[str, Any]] = []
-    for script in tree.css("script[type='application/ld+json' i]"):
+    for script in tree.css(_JSONLD) if scripts is None else scripts:
         raw = script.text(deep=True)
         try:
             data = json.loads(raw)
@@ -211,7 +229,7 @@ def read_metadata(tree: Any, meta: MetaTags, profile: Profile, root: Any, url: s
     md.og_type = (meta.first("og:type") or "").lower() or None
     ld: dict[str, Any] = {}
     publisher: Any = None
-    for obj in _jsonld_objects(tree):
+    for obj in _jsonld_objects(tree, meta.jsonld_scripts):
         kinds = _types(obj)
         if not ld and kinds & _ARTICLE_TYPES:
             ld = obj

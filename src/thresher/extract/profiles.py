@@ -118,6 +118,9 @@ class AffiliateRule:
         return not self.query or any(q in query_keys for q in self.query)
 
 
+_MAX_ANSWERS = 4096
+
+
 @dataclass(slots=True, frozen=True)
 class AffiliateIndex:
     """Affiliate host patterns indexed for a few dict look-ups per link.
@@ -129,6 +132,8 @@ class AffiliateIndex:
     exact: dict[str, AffiliateRule]
     domains: dict[str, AffiliateRule]
     labels: dict[str, AffiliateRule]
+    # lookup()'s answers: a page links to few hosts, a crawl to the same ones again and again
+    answers: dict[str, tuple[AffiliateRule, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, rules: tuple[AffiliateRule, ...]) -> AffiliateIndex:
@@ -145,8 +150,17 @@ class AffiliateIndex:
                     domains.setdefault(pattern.lstrip("."), rule)
         return cls(exact, domains, labels)
 
-    def lookup(self, host: str) -> list[AffiliateRule]:
+    def lookup(self, host: str) -> tuple[AffiliateRule, ...]:
         """The rules whose host pattern matches ``host``, most specific first."""
+        found = self.answers.get(host)
+        if found is None:
+            found = self._lookup(host)
+            if len(self.answers) >= _MAX_ANSWERS:
+                self.answers.clear()
+            self.answers[host] = found
+        return found
+
+    def _lookup(self, host: str) -> tuple[AffiliateRule, ...]:
         found: list[AffiliateRule] = []
         if host in self.exact:
             found.append(self.exact[host])
@@ -156,7 +170,7 @@ class AffiliateIndex:
             if rule is not None:
                 found.append(rule)
         found.extend(self.labels[label] for label in parts[:-1] if label in self.labels)
-        return found
+        return tuple(found)
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
