@@ -9,6 +9,7 @@ flight, and the next run fetches exactly that again.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import threading
@@ -158,6 +159,7 @@ class Crawler:
         self._query_variants: Counter[tuple[str, str]] = Counter()
         self._politeness = Politeness()
         self._pool: Workers | None = None
+        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
         self._next_progress = 0.0
         # The crawl's promise is kill -9 safety, like the frontier's (WAL, synchronous=NORMAL) and the
         # Markdown files' (atomic, no fsync): an fsync per WARC record bought only power-cut safety and
@@ -224,6 +226,9 @@ class Crawler:
                 # started now, a worker imports the extraction stack (~0.7 s) while robots.txt and the
                 # sitemaps are fetched, not while the first page waits for it
                 self._pool = Workers(crawl.workers, parse_page)
+            # Archive writes (Markdown file, WARC record, index rows) block on the disk for a few ms a
+            # page; in one writer thread they no longer hold up the fetches and timers of the loop.
+            self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="thresher-archive")
             try:
                 while True:
                     # A host with fewer than concurrency_per_host URLs in flight gets the rest of its
@@ -272,6 +277,9 @@ class Crawler:
                 if self._pool is not None:
                     self._pool.close()
                     self._pool = None
+                # a write already started finishes before the archive is closed
+                self._writer.shutdown(wait=True)
+                self._writer = None
         self._report_progress(final=True)
         return self.stats
 
@@ -380,11 +388,11 @@ class Crawler:
             except WorkerGone:
                 # a worker died (a crash in native code): parse this page, and the rest, in the loop
                 pass
-        self._handle(entry, result, parsed)
+        await self._handle(entry, result, parsed)
         if self.stats.failed.total() > errors:
             self.stats.errors_per_host[host] += 1
 
-    def _handle(self, entry: FrontierEntry, result: FetchResult, parsed: _Parsed | None = None) -> None:
+    async def _handle(self, entry: FrontierEntry, result: FetchResult, parsed: _Parsed | None = None) -> None:
         url = entry.url
         if 300 <= result.status < 400 and result.redirects:
             self._redirect(entry, result)
@@ -437,7 +445,7 @@ class Crawler:
             self._queue(entry, found, depth=entry.depth + 1, source="page")
             self.frontier.complete(url, "done", http_status=result.status, fetched_at=time.time())
         else:
-            self._page(entry, result, parsed)
+            await self._page(entry, result, parsed)
 
     def _redirect(self, entry: FrontierEntry, result: FetchResult) -> None:
         """Queue a redirect's target as its own URL (so it waits for the host's delay), counting hops:
@@ -509,7 +517,7 @@ class Crawler:
         if items:
             self.stats.discovered += self.frontier.add_many(items)
 
-    def _page(self, entry: FrontierEntry, result: FetchResult, parsed: _Parsed | None = None) -> None:
+    async def _page(self, entry: FrontierEntry, result: FetchResult, parsed: _Parsed | None = None) -> None:
         url = entry.url
         content_type = (result.content_type or "text/html").lower()
         if "html" not in content_type:
@@ -559,7 +567,11 @@ class Crawler:
             body=result.body,
             fetched_at=result.fetched_at or datetime.now(UTC),
         )
-        added = self.archive.add(article, raw)
+        if self._writer is None:
+            added = self.archive.add(article, raw)
+        else:
+            loop = asyncio.get_running_loop()
+            added = await loop.run_in_executor(self._writer, self.archive.add, article, raw)
         setattr(self.stats, added.status, getattr(self.stats, added.status) + 1)
         self.frontier.complete(
             url,
