@@ -45,6 +45,10 @@ _REDIRECT = "redirect"  # the source of a redirect target: "redirect:<hops from 
 _IDLE_SLEEP = 0.05
 _MAX_IDLE_SLEEP = 5.0
 _PROGRESS_INTERVAL = 0.1  # seconds; rich redraws the display 4 times a second
+# URLs a host has in flight, per connection (concurrency_per_host): one being fetched, one being
+# extracted and archived. Requests themselves stay within concurrency_per_host and the host's delay
+# (Politeness); the second page lets the next fetch start while the last page is still processed.
+_PIPELINE = 2
 
 
 @dataclass(slots=True, kw_only=True)
@@ -240,12 +244,18 @@ class Crawler:
             self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="thresher-archive")
             try:
                 while True:
-                    # A host with fewer than concurrency_per_host URLs in flight gets the rest of its
-                    # share now, not once all of its URLs have finished (with 2 per host, a host used to
+                    # A host with fewer than its share of URLs in flight gets the rest of its share
+                    # now, not once all of its URLs have finished (with 2 per host, a host used to
                     # wait for its slower page before either slot was refilled).
                     in_flight = Counter(tasks.values())
-                    per_host = crawl.concurrency_per_host
-                    partial = {h: per_host - n for h, n in in_flight.items() if n < per_host}
+                    per_host = crawl.concurrency_per_host * _PIPELINE
+                    lean = self._lean_hosts(in_flight, per_host)
+                    share = dict.fromkeys(lean, crawl.concurrency_per_host)
+                    partial = {
+                        h: share.get(h, per_host) - n
+                        for h, n in in_flight.items()
+                        if n < share.get(h, per_host)
+                    }
                     room = crawl.max_hosts - len(in_flight)
                     exhausted = self._exhausted_hosts()
                     claimed: list[FrontierEntry] = []
@@ -259,7 +269,7 @@ class Crawler:
                             exclude_hosts={h for h in in_flight if h not in partial} | exhausted,
                             limit=max(room, 0) * per_host + sum(partial.values()),
                             per_host=per_host,
-                            host_room=partial,
+                            host_room=share | partial,
                             only_hosts=None if room > 0 else set(partial),
                         )
                     for entry in claimed:
@@ -291,6 +301,19 @@ class Crawler:
                 self._writer = None
         self._report_progress(final=True)
         return self.stats
+
+    def _lean_hosts(self, in_flight: Counter[str], per_host: int) -> set[str]:
+        """Hosts of sites too near their page budget to take more than concurrency_per_host URLs at a
+        time: the pages beyond it must not let a site overshoot its budget more than before."""
+        out: set[str] = set()
+        for site in self.config.sites:
+            budget = site.max_pages or self.config.crawl.max_pages
+            if budget is None:
+                continue
+            taken = self._fetched_per_site[site.name] + sum(in_flight[h] for h in site.hosts)
+            if budget - taken < per_host * len(site.hosts):
+                out.update(site.hosts)
+        return out
 
     def _exhausted_hosts(self) -> set[str]:
         out: set[str] = set()
