@@ -9,7 +9,6 @@ flight, and the next run fetches exactly that again.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import functools
 import threading
@@ -37,6 +36,7 @@ from .discovery import Discovered, extract_links, parse_feed, parse_sitemap
 from .frontier import Frontier, FrontierEntry, NewURL
 from .scope import Scope
 from .workers import WorkerGone, Workers
+from .writer import ArchiveWriter
 
 __all__ = ["CrawlStats", "Crawler"]
 
@@ -172,7 +172,7 @@ class Crawler:
         self._query_variants: Counter[tuple[str, str]] = Counter()
         self._politeness = Politeness()
         self._pool: Workers | None = None
-        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._writer: ArchiveWriter | None = None
         self._next_progress = 0.0
         # The crawl's promise is kill -9 safety, like the frontier's (WAL, synchronous=NORMAL) and the
         # Markdown files' (atomic, no fsync): an fsync per WARC record bought only power-cut safety and
@@ -241,7 +241,7 @@ class Crawler:
                 self._pool = Workers(crawl.workers, parse_page)
             # Archive writes (Markdown file, WARC record, index rows) block on the disk for a few ms a
             # page; in one writer thread they no longer hold up the fetches and timers of the loop.
-            self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="thresher-archive")
+            self._writer = ArchiveWriter(self.archive)
             try:
                 while True:
                     # A host with fewer than its share of URLs in flight gets the rest of its share
@@ -297,7 +297,7 @@ class Crawler:
                     self._pool.close()
                     self._pool = None
                 # a write already started finishes before the archive is closed
-                self._writer.shutdown(wait=True)
+                self._writer.close()
                 self._writer = None
         self._report_progress(final=True)
         return self.stats
@@ -610,8 +610,7 @@ class Crawler:
             if self._writer is None:
                 added = self.archive.add(article, raw)
             else:
-                loop = asyncio.get_running_loop()
-                added = await loop.run_in_executor(self._writer, self.archive.add, article, raw)
+                added = await self._writer.add(article, raw)
         except ThresherError:
             if found:  # the page failed, its links did not
                 self.stats.discovered += self.frontier.add_many(found)
