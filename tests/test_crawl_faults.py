@@ -225,3 +225,20 @@ def test_a_host_has_a_page_in_processing_beside_its_requests_within_budget(
     if per_host == 1:
         gaps = [b.time - a.time for a, b in itertools.pairwise(log)]
         assert min(gaps) >= DELAY
+
+
+def test_robots_txt_is_fetched_once_while_a_host_has_several_urls_in_flight(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    spec = SiteSpec(name="seeds", address="127.0.0.7", n_articles=6, template="plain", disallow=[])
+    with FixtureServer([spec]) as server:
+        base = server.addresses["seeds"]
+        sites = [
+            replace(site, sitemaps=[base + "/sitemap.xml"], feeds=[base + "/atom.xml"])
+            for site in site_for_urls([base + "/"])
+        ]
+        config = Config(crawl=CrawlSettings(delay=0.02, max_pages=30), sites=sites)
+        with Archive(tmp_path) as archive, Frontier(tmp_path / "frontier.db") as frontier:
+            stats = asyncio.run(Crawler(config, archive, frontier).run())
+        robots = [r for r in server.log if r.path == "/robots.txt"]
+    assert stats.new > 0 and len(robots) == 1

@@ -168,6 +168,7 @@ class Crawler:
         self._scopes = {site.name: self._scope(site) for site in config.sites}
         self._site_of_host = {host: site.name for site in config.sites for host in site.hosts}
         self._robots: dict[str, RobotsPolicy] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
         self._fetched_per_site: Counter[str] = Counter()
         self._query_variants: Counter[tuple[str, str]] = Counter()
         self._politeness = Politeness()
@@ -329,6 +330,15 @@ class Crawler:
     # ------------------------------------------------------------------ one URL
 
     async def _robots_for(self, fetcher: Fetcher, host: str, url: str) -> RobotsPolicy:
+        # A host has several URLs in flight (pipelining): the first loads robots.txt, the others wait
+        # for it instead of each fetching it again.
+        lock = self._robots_locks.get(host)
+        if lock is None:
+            lock = self._robots_locks[host] = asyncio.Lock()
+        async with lock:
+            return await self._robots_locked(fetcher, host, url)
+
+    async def _robots_locked(self, fetcher: Fetcher, host: str, url: str) -> RobotsPolicy:
         policy = self._robots.get(host)
         if policy is None:
             parts = urlsplit(url)
