@@ -192,3 +192,53 @@ def test_pages_per_host_budget_bounds_a_trap_crawl(tmp_path: Path) -> None:
             asyncio.run(Crawler(config, archive, frontier).run())
         requested = [r.path for r in server.log if r.path != "/robots.txt"]
     assert len(requested) <= 12, requested
+
+
+@pytest.mark.parametrize("per_host", [1, 2])
+def test_a_host_has_a_page_in_processing_beside_its_requests_within_budget(
+    tmp_path: Path, per_host: int
+) -> None:
+    """Each host gets twice concurrency_per_host URLs at a time, so the next fetch waits on the delay
+    while the last page is extracted and archived; requests keep the delay, and the page budget holds
+    as tightly as before (at most concurrency_per_host - 1 pages over)."""
+    spec = SiteSpec(name="pipe", address="127.0.0.6", n_articles=30, template="plain", disallow=[])
+    budget = 14
+    with FixtureServer([spec]) as server:
+        base = server.addresses["pipe"]
+        settings = CrawlSettings(delay=DELAY, max_pages=budget, concurrency_per_host=per_host)
+        config = Config(crawl=settings, sites=site_for_urls([base + "/"]))
+        with Archive(tmp_path) as archive, Frontier(tmp_path / "frontier.db") as frontier:
+            most = 0
+            claim = frontier.claim
+
+            def counting_claim(**kw: object) -> list[object]:
+                nonlocal most
+                got = claim(**kw)  # type: ignore[arg-type]
+                most = max(most, frontier.counts()["in_flight"])
+                return got  # type: ignore[return-value]
+
+            frontier.claim = counting_claim  # type: ignore[method-assign,assignment]
+            stats = asyncio.run(Crawler(config, archive, frontier).run())
+        log = sorted(server.log, key=lambda r: r.time)
+    assert most == 2 * per_host
+    assert budget <= stats.fetched <= budget + per_host - 1
+    if per_host == 1:
+        gaps = [b.time - a.time for a, b in itertools.pairwise(log)]
+        assert min(gaps) >= DELAY
+
+
+def test_robots_txt_is_fetched_once_while_a_host_has_several_urls_in_flight(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    spec = SiteSpec(name="seeds", address="127.0.0.7", n_articles=6, template="plain", disallow=[])
+    with FixtureServer([spec]) as server:
+        base = server.addresses["seeds"]
+        sites = [
+            replace(site, sitemaps=[base + "/sitemap.xml"], feeds=[base + "/atom.xml"])
+            for site in site_for_urls([base + "/"])
+        ]
+        config = Config(crawl=CrawlSettings(delay=0.02, max_pages=30), sites=sites)
+        with Archive(tmp_path) as archive, Frontier(tmp_path / "frontier.db") as frontier:
+            stats = asyncio.run(Crawler(config, archive, frontier).run())
+        robots = [r for r in server.log if r.path == "/robots.txt"]
+    assert stats.new > 0 and len(robots) == 1

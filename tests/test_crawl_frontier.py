@@ -82,6 +82,23 @@ def test_claim_takes_per_host_limit_and_skips_excluded_hosts(tmp_path: Path) -> 
         assert f.pending() == 15 - 6 - 1 - 2
 
 
+def test_complete_queues_the_pages_links_in_the_same_transaction(tmp_path: Path) -> None:
+    with Frontier(tmp_path / "frontier.db") as f:
+        _add(f, "a", 1)
+        (entry,) = f.claim(now=0)
+        links = [NewURL(_url("a", n), "a", "s", 2, "link") for n in (1, 2, 3, 2)]
+        # the page itself and a repeated link are known already: two new URLs
+        assert f.complete(entry.url, "archived", http_status=200, discovered=links) == 2
+        assert f.counts()["queued"] == 2 and f.counts()["archived"] == 1
+        got = f.get(_url("a", 3))
+        assert got is not None and (got.depth, got.source, got.state) == (2, "link", "queued")
+        # a URL the frontier does not know: nothing is recorded, not even the links
+        with pytest.raises(KeyError):
+            f.complete(_url("a", 9), "done", discovered=[NewURL(_url("a", 4), "a", "s", 1, "link")])
+        assert f.get(_url("a", 4)) is None
+        assert f.complete(_url("a", 2), "done") == 0
+
+
 def test_complete_records_the_outcome_and_keeps_validators_a_304_does_not_resend(tmp_path: Path) -> None:
     with Frontier(tmp_path / "frontier.db") as f:
         _add(f, "a", 1)

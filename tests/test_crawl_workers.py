@@ -58,3 +58,24 @@ def test_a_cancelled_call_retires_its_worker() -> None:
             pool.close()
 
     asyncio.run(main())
+
+
+def test_parsed_links_pickle_as_plain_calls_and_round_trip() -> None:
+    """Links come back from the workers pickled as calls to their class (no per-object state to set)."""
+    import pickle
+    import pickletools
+    from datetime import UTC, datetime
+    from multiprocessing.reduction import ForkingPickler
+
+    from thresher.crawl.crawler import Discovered
+    from thresher.models import AffiliateLink, Link
+
+    items = [
+        Discovered("https://a.example/x/", datetime(2024, 1, 2, tzinfo=UTC), "sitemap"),
+        Discovered("https://a.example/y/"),
+        Link("https://a.example/z/", "Z"),
+        AffiliateLink("https://shop.example/?tag=1", "buy", "amazon"),
+    ]
+    data = bytes(ForkingPickler.dumps(items))
+    assert pickle.loads(data) == items
+    assert "BUILD" not in {op.name for op, _, _ in pickletools.genops(data)}

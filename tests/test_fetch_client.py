@@ -612,6 +612,35 @@ def test_real_connection_refused() -> None:
     assert real_fetch(f"http://127.0.0.1:{port}/").error == "connect-error"
 
 
+def test_real_pools_are_per_origin_and_an_idle_one_is_closed(server: str) -> None:
+    """Each origin gets its own connection pool (127.0.0.1 and localhost are two origins); a pool with
+    nothing in flight is closed after the keep-alive expiry, and the next request opens a new one."""
+    import thresher.fetch.client as client_module
+
+    other = server.replace("127.0.0.1", "localhost")
+
+    async def go() -> None:
+        async with Fetcher(user_agent=UA) as f:
+            transport = f._client._transport
+            assert isinstance(transport, client_module._PerOriginTransport)
+            first, second = await asyncio.gather(f.fetch(f"{server}/page"), f.fetch(f"{other}/page"))
+            assert first.ok and second.ok
+            pools = dict(transport._pools)
+            assert len(pools) == 2 and all(p.active == 0 for p in pools.values())
+            assert (await f.fetch(f"{server}/page")).ok
+            assert transport._pools == pools  # the same pool, reused
+            # as if the keep-alive expiry had passed since both pools were last used
+            transport._next_sweep = 0.0
+            for pool in pools.values():
+                pool.used -= client_module._POOL_SWEEP_SECONDS
+            assert (await f.fetch(f"{server}/page")).ok
+            assert len(transport._pools) == 1  # localhost's idle pool was closed
+            (key,) = transport._pools
+            assert transport._pools[key] is not pools[key]  # and the swept origin's pool is a new one
+
+    asyncio.run(go())
+
+
 def test_cancellation_is_not_swallowed() -> None:
     async def drip() -> AsyncIterator[bytes]:
         while True:

@@ -331,6 +331,22 @@ def test_conditional_requests(server: FixtureServer, client: httpx.Client) -> No
     assert records[1].headers["if-none-match"] == etag
 
 
+def test_precompress_gzips_every_text_page_up_front() -> None:
+    with FixtureServer([SiteSpec("pre", "127.0.0.3", 4, template="plain")]) as srv:
+        pages = srv._site_by_name["pre"].pages
+        assert all(p.gzipped is None for p in pages.values())
+        count = srv.precompress()
+        text = [p for p in pages.values() if p.content_type.startswith(("text/", "application/xml"))]
+        assert count >= len(text) > 5 and all(p.gzipped is not None for p in text)
+        url = srv.articles("pre")[0].url
+        with httpx.Client() as c:
+            r = c.get(url)
+        assert (
+            r.headers["content-encoding"] == "gzip"
+            and gzip.decompress(pages["/" + url.split("/", 3)[3]].gzipped or b"") == r.content
+        )
+
+
 def test_head_and_post(server: FixtureServer, client: httpx.Client) -> None:
     url = server.articles("byteguides")[0].url
     head = client.head(url, headers={"Accept-Encoding": "identity"})

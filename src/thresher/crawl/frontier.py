@@ -460,30 +460,39 @@ class Frontier:
 
     def add_many(self, items: Iterable[NewURL]) -> int:
         """Queue many URLs in one transaction, as :meth:`add` does each; returns how many were new."""
+        with self._write() as conn:
+            return self._insert(conn, items)
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, items: Iterable[NewURL]) -> int:
+        """:meth:`add_many` inside the caller's transaction."""
+        source = iter(items)
+        chunk = list(itertools.islice(source, _CHUNK))
+        if not chunk:
+            return 0
         now = time.time()
         added = 0
-        with self._write() as conn:
-            seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
-            source = iter(items)
-            while chunk := list(itertools.islice(source, _CHUNK)):
-                rows = []
-                dated = []
-                for item in chunk:
-                    if not item.url:
-                        raise ValueError("an empty URL cannot be queued")
-                    seq += 1
-                    lastmod = _timestamp(item.lastmod)
-                    host = item.host or host_of(item.url)
-                    rows.append(
-                        (item.url, host, item.site, item.depth, item.source, now, seq, item.priority, lastmod)
-                    )
-                    if lastmod is not None:
-                        dated.append({"url": item.url, "lastmod": lastmod})
-                added += conn.executemany(_INSERT, rows).rowcount
-                if dated:
-                    # new rows already hold this lastmod, so only known URLs can change here
-                    conn.executemany(_REQUEUE_ON_LASTMOD, dated)
-            conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (seq,))
+        seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
+        while chunk:
+            rows = []
+            dated = []
+            for item in chunk:
+                if not item.url:
+                    raise ValueError("an empty URL cannot be queued")
+                seq += 1
+                lastmod = _timestamp(item.lastmod)
+                host = item.host or host_of(item.url)
+                rows.append(
+                    (item.url, host, item.site, item.depth, item.source, now, seq, item.priority, lastmod)
+                )
+                if lastmod is not None:
+                    dated.append({"url": item.url, "lastmod": lastmod})
+            added += conn.executemany(_INSERT, rows).rowcount
+            if dated:
+                # new rows already hold this lastmod, so only known URLs can change here
+                conn.executemany(_REQUEUE_ON_LASTMOD, dated)
+            chunk = list(itertools.islice(source, _CHUNK))
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (seq,))
         return added
 
     # ------------------------------------------------------------------ claiming
@@ -561,8 +570,12 @@ class Frontier:
         content_hash: str | None = None,
         article_path: str | None = None,
         fetched_at: float | None = None,
-    ) -> None:
+        discovered: Iterable[NewURL] = (),
+    ) -> int:
         """Record the outcome of ``url``: archived, unchanged, done, skipped or failed (for good).
+
+        ``discovered`` are the URLs the page led to, queued as :meth:`add_many` does in the same
+        transaction (one commit per page instead of two); returns how many of them were new.
 
         ``reason`` replaces the old one; ``http_status`` replaces it when given. ``etag``,
         ``last_modified``, ``content_hash``, ``article_path`` and ``fetched_at`` (unix time, stored as
@@ -598,6 +611,7 @@ class Frontier:
             )
             if cursor.rowcount == 0:
                 raise KeyError(url)
+            return self._insert(conn, discovered)
 
     def fail(self, url: str, reason: str, *, retry_at: float | None, http_status: int | None = None) -> bool:
         """Count a failed attempt at ``url``; True if it will be retried (at ``retry_at``, unix time).

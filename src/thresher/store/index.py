@@ -209,7 +209,10 @@ def open_index(folder: Path, *, create: bool = True) -> Database:
         raise StoreError(f"no archive index at {path}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        # a crawl writes its articles from one writer thread (never two threads at once)
+        conn = sqlite3.connect(
+            str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open {path}: {exc}") from exc
     db = Database(conn)
