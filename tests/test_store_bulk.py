@@ -143,3 +143,25 @@ def test_a_file_that_cannot_be_written_in_a_big_batch_commits_none_of_its_rows(t
         assert {r.status for r in archive.add_many(items[40:], batch=40)} == {"new"}
         assert len(archive) == 80
         assert {r.status for r in archive.add_many(items, batch=40)} == {"unchanged"}
+
+
+def test_an_archive_from_before_0007_gets_the_tier_index_filled(tmp_path: Path) -> None:
+    root = tmp_path / "old"
+    with Archive(root) as archive:
+        list(archive.add_many([_article(n) for n in range(30)], batch=30))
+    # back to what 0001-0006 left: no tier index, no triggers for it
+    db = Database(sqlite3.connect(str(root / "index.db"), isolation_level=None))
+    for trigger in ("articles_head_ai", "articles_head_ad", "articles_head_au"):
+        db.execute(f"drop trigger {trigger}")
+    db.execute("drop table articles_head_fts")
+    db.execute("delete from _sqlite_migrations where name like '0007%'")
+    db.conn.close()
+    with Archive(root) as archive:
+        conn = archive.db.conn
+        head = "select rowid from articles_head_fts where articles_head_fts match ? order by rowid"
+        every = [r[0] for r in conn.execute("select id from articles order by id")]
+        assert [r[0] for r in conn.execute(head, ["printers"])] == every
+        assert [r[0] for r in conn.execute(head, ["post AND 7"])] == [8]
+        conn.execute("insert into articles_head_fts(articles_head_fts) values ('integrity-check')")
+        archive.add(_article(30))
+        assert [r[0] for r in conn.execute(head, ["printers"])] == [*every, 31]
