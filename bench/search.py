@@ -437,29 +437,29 @@ def ranking_agreement(root: Path, queries: list[Query], ours: Timings) -> dict[s
     top 10's mean (1.0: as good by the full score).
     """
     from thresher.search_query import QueryBuilder
+    from thresher.store import search
     from thresher.store.index import FTS_COLUMNS
-    from thresher.store.search import BM25, TIER_MIN_MATCHES
 
     builder = QueryBuilder(FTS_COLUMNS)
-    tag_filter = "and a.id in (select article_id from tags where tag = ? collate nocase)"
     shared: list[int] = []
     shares: list[float] = []
     exact_queries = 0
-    with sqlite3.connect(root / "index.db") as conn:
+    with contextlib.closing(sqlite3.connect(root / "index.db")) as conn:
         for q, urls in zip(queries, ours.urls, strict=True):
             fts = builder.build(q.text)
             if fts is None:
                 continue
-            count = conn.execute(
-                "select count(*) from (select rowid from articles_fts where articles_fts match ? limit ?)",
-                [fts.expression, TIER_MIN_MATCHES + 1],
-            ).fetchone()[0]
-            if count <= TIER_MIN_MATCHES:
+            # the library's own test for tiering, and its own filter SQL
+            tiered = search.tier_expression(fts.expression) is not None and search._matches_more_than(
+                conn, fts.expression, search.TIER_MIN_MATCHES
+            )
+            if not tiered:
                 exact_queries += 1
                 continue
-            where, params = (tag_filter, [q.tag]) if q.tag else ("", [])
+            conditions, params = search.Filters(tag=q.tag).sql()
+            where = "".join(f" and {c}" for c in conditions)
             scored = conn.execute(
-                f"select a.url, {BM25} as s from articles_fts f join articles a on a.id = f.rowid "
+                f"select a.url, {search.BM25} as s from articles_fts f join articles a on a.id = f.rowid "
                 f"where articles_fts match ? {where} order by s, f.rowid",
                 [fts.expression, *params],
             ).fetchall()

@@ -62,6 +62,7 @@ _SNIPPET = "snippet(articles_fts, -1, '**', '**', '…', 16)"
 BM25 = f"bm25(articles_fts, {FTS_BM25_WEIGHTS})"
 #: the same weights over the tier's own index (title, description, tags; same column order)
 HEAD_BM25 = f"bm25({HEAD_FTS}, {FTS_BM25_WEIGHTS})"
+_SCORE = {"articles_fts": BM25, HEAD_FTS: HEAD_BM25}  # the rank expression of each FTS table
 #: above this many matching articles a query is ranked within the high-weight tier first
 TIER_MIN_MATCHES = 5_000
 #: at most this many tier matches, the most recently added, are scored
@@ -195,7 +196,7 @@ def _ranked(
     With ``cap``, only the ``cap`` matches added last (highest rowids) are scored.
     """
     args: list[Any] = [expression]
-    score = BM25 if table == "articles_fts" else HEAD_BM25
+    score = _SCORE[table]
     if cap is None:
         source = f"select rowid, {score} as score from {table} where {table} match ?"
     else:
