@@ -10,12 +10,13 @@ import re
 
 __all__ = ["markdown_to_text"]
 
-_IMAGE = re.compile(
-    r"!\[((?:[^\]\\\n]|\\.)*)\]\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"\n]*\")?\)"
-)
-_LINK = re.compile(
-    r"\[((?:[^\]\\\n]|\\.)*)\]\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"\n]*\")?\)"
-)
+# A link's text and destination. The text is written unrolled, `[^]\\\n]*(?:\\.[^]\\\n]*)*` rather than
+# `(?:[^]\\\n]|\\.)*`: the same strings, but the engine runs over plain characters without trying an
+# alternation at each one (the two substitutions 0.085 -> 0.07 ms a page).
+_TEXT = r"[^\]\\\n]*(?:\\.[^\]\\\n]*)*"
+_DESTINATION = r"\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"\n]*\")?\)"
+_IMAGE = re.compile(rf"!\[{_TEXT}\]{_DESTINATION}")
+_LINK = re.compile(rf"\[({_TEXT})\]{_DESTINATION}")
 _AUTOLINK = re.compile(r"<((?:https?|ftp)://[^>\s]+)>")
 # Inline markup left after links: escapes (kept as their character), emphasis/strike runs, code backticks.
 # thresher's Markdown writes emphasis with `*` only and escapes literal `_`, so `_` is left alone.
