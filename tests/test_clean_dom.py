@@ -70,9 +70,10 @@ def test_absolutize_with_lazy_images_equals_the_rewrite_then_absolutize() -> Non
     base = "https://site.example/dir/page/"
     two, one = LexborHTMLParser(html), LexborHTMLParser(html)
     rewrite_lazy_images(two.css_first("div"))
-    expected = [a.html for a in absolutize(two.css_first("div"), base)]
-    got = [a.html for a in absolutize(one.css_first("div"), base, lazy_images=True)]
-    assert got == expected
+    expected = [(a.html, href) for a, href in absolutize(two.css_first("div"), base)]
+    pairs = absolutize(one.css_first("div"), base, lazy_images=True)
+    assert [(a.html, href) for a, href in pairs] == expected
+    assert [(a.attributes["href"], href) for a, href in pairs] == [("https://site.example/post/",) * 2]
     assert one.css_first("div").html == two.css_first("div").html
     assert [img.attributes["src"] for img in one.css("img")] == [
         "https://site.example/a.png",
