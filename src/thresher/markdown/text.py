@@ -42,6 +42,10 @@ def _inline(match: re.Match[str]) -> str:
 def _inline_markup(text: str) -> str:
     """Remove inline markup everywhere but in code-block lines (marked with ``_CODE_MARK``)."""
     if _CODE_MARK not in text:
+        if "\\" not in text and "`" not in text:
+            # No escape and no code span can match: only `*` runs and `~~` pairs, both dropped. Pairs
+            # first, as the regex pairs them: "~*~" keeps its "~~". (Two C passes, no call per match.)
+            return text.replace("~~", "").replace("*", "")
         return _INLINE.sub(_inline, text)
     return "\n".join(
         line if line.startswith(_CODE_MARK) else _INLINE.sub(_inline, line) for line in text.split("\n")
