@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser
 
-from thresher.clean.dom import normalize_code_blocks, rewrite_lazy_images, strip_affiliate_ranges
+from thresher.clean.dom import absolutize, normalize_code_blocks, rewrite_lazy_images, strip_affiliate_ranges
 
 BANNER = '<a href="https://shop.pxf.io/c/1/2/3"><img src="//a.impactradius-go.com/display-ad/1-2"></a>'
 
@@ -58,6 +58,28 @@ def test_lazy_images_and_noscript_twins() -> None:
         "https://cdn.example/c.png",
     ]
     assert root.css_first("noscript") is None
+
+
+def test_absolutize_with_lazy_images_equals_the_rewrite_then_absolutize() -> None:
+    html = (
+        '<div><a href="/post/">p</a><img src="/images/loading.svg" data-src="/a.png">'
+        '<img data-lazy-src="https://cdn.example/lazyload.gif" data-srcset="/b.png 1x, /b2.png 2x">'
+        '<img src="data:image/gif;base64,R0l"><img alt="none"><a href="#top">t</a>'
+        '<img src="c.png" data-src="data:image/gif;base64,R0l"></div>'
+    )
+    base = "https://site.example/dir/page/"
+    two, one = LexborHTMLParser(html), LexborHTMLParser(html)
+    rewrite_lazy_images(two.css_first("div"))
+    expected = [(a.html, href) for a, href in absolutize(two.css_first("div"), base)]
+    pairs = absolutize(one.css_first("div"), base, lazy_images=True)
+    assert [(a.html, href) for a, href in pairs] == expected
+    assert [(a.attributes["href"], href) for a, href in pairs] == [("https://site.example/post/",) * 2]
+    assert one.css_first("div").html == two.css_first("div").html
+    assert [img.attributes["src"] for img in one.css("img")] == [
+        "https://site.example/a.png",
+        "https://site.example/b.png",
+        "https://site.example/dir/page/c.png",
+    ]
 
 
 def test_highlight_tables_become_code_blocks() -> None:

@@ -211,17 +211,24 @@ def rewrite_lazy_images(root: Any) -> None:
             ns.decompose()
 
 
-def absolutize(root: Any, base_url: str) -> list[Any]:
+def absolutize(root: Any, base_url: str, *, lazy_images: bool = False) -> list[tuple[Any, str]]:
     """Resolve ``a[href]`` and ``img[src]`` against the page URL; drop images with no usable source.
 
+    ``lazy_images``: first put each image's real source into ``src``, as :func:`rewrite_lazy_images` does,
+    for a scope known to hold no ``<noscript>`` (that function's other half): the rewrite then changes
+    attributes only, and its query would find the images this one finds.
+
     Returns the ``a[href]`` elements below ``root`` afterwards (those whose href was kept), in document
-    order: what ``root.css("a[href]")`` would give next, without walking the tree again.
+    order, each with its href as it now reads: what ``root.css("a[href]")`` would give next, without walking
+    the tree again nor reading the attributes back.
     """
     # one query for both (each walks the whole scope); no element is both, and each is handled on its own
     images: list[Any] = []
-    anchors: list[Any] = []
+    anchors: list[tuple[Any, str]] = []
     for a in root.css("a[href], img"):
         if a.tag == "img":
+            if lazy_images and (real := _real_source(a)):
+                a.attrs["src"] = real
             images.append(a)
             continue
         href = a.attributes.get("href")
@@ -231,7 +238,7 @@ def absolutize(root: Any, base_url: str) -> list[Any]:
             continue
         if resolved != href:
             a.attrs["href"] = resolved
-        anchors.append(a)
+        anchors.append((a, resolved))
     for img in images:
         src = img.attributes.get("src")
         resolved = absolute_url(src, base_url)

@@ -171,9 +171,11 @@ class _Extraction:
             remove_comments(body)
         if "figure" in tags:
             normalize_code_blocks(body)
-        if "img" in tags or "noscript" in tags:
+        if "noscript" in tags:
             rewrite_lazy_images(body)
-        anchors = absolutize(body, url)
+            anchors = absolutize(body, url)
+        else:  # no <noscript> to resolve: the image rewrite rides on absolutize's query (one walk, not two)
+            anchors = absolutize(body, url, lazy_images="img" in tags)
         article.affiliate_links = take_affiliate_links(body, catalogue, anchors)
         article.markdown = body_to_markdown(body)
         article.text = markdown_to_text(article.markdown)

@@ -209,16 +209,18 @@ def _plain_host(href: str) -> str | None:
 
 
 def take_affiliate_links(
-    body: Any, catalogue: Catalogue, anchors: list[Any] | None = None
+    body: Any, catalogue: Catalogue, anchors: list[tuple[Any, str]] | None = None
 ) -> list[AffiliateLink]:
     """Inventory monetised links in the body and unwrap them, so their text stays and the link goes.
 
-    ``anchors``: the body's ``a[href]`` elements in document order, when the caller has them at hand.
+    ``anchors``: the body's ``a[href]`` elements in document order with their hrefs, when the caller has
+    them at hand (:func:`~thresher.clean.dom.absolutize` returns them).
     """
     found: list[AffiliateLink] = []
     lookup = catalogue.affiliates.lookup
-    for a in body.css("a[href]") if anchors is None else anchors:
-        href = a.attributes.get("href") or ""
+    if anchors is None:
+        anchors = [(a, a.attributes.get("href") or "") for a in body.css("a[href]")]
+    for a, href in anchors:
         host = _plain_host(href)
         if host is None:
             try:

@@ -6,16 +6,18 @@ CommonMark), and it has to run on every page of a crawl and every file of a rein
 
 from __future__ import annotations
 
+import itertools
 import re
 
 __all__ = ["markdown_to_text"]
 
-_IMAGE = re.compile(
-    r"!\[((?:[^\]\\\n]|\\.)*)\]\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"\n]*\")?\)"
-)
-_LINK = re.compile(
-    r"\[((?:[^\]\\\n]|\\.)*)\]\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"\n]*\")?\)"
-)
+# A link's text and destination. The text is written unrolled, `[^]\\\n]*(?:\\.[^]\\\n]*)*` rather than
+# `(?:[^]\\\n]|\\.)*`: the same strings, but the engine runs over plain characters without trying an
+# alternation at each one (the two substitutions 0.085 -> 0.07 ms a page).
+_TEXT = r"[^\]\\\n]*(?:\\.[^\]\\\n]*)*"
+_DESTINATION = r"\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"[^\"\n]*\")?\)"
+_IMAGE = re.compile(rf"!\[{_TEXT}\]{_DESTINATION}")
+_LINK = re.compile(rf"\[({_TEXT})\]{_DESTINATION}")
 _AUTOLINK = re.compile(r"<((?:https?|ftp)://[^>\s]+)>")
 # Inline markup left after links: escapes (kept as their character), emphasis/strike runs, code backticks.
 # thresher's Markdown writes emphasis with `*` only and escapes literal `_`, so `_` is left alone.
@@ -38,10 +40,44 @@ def _inline(match: re.Match[str]) -> str:
     return match.group(1) or ""
 
 
+# What an escape can give: ASCII punctuation, the class of _INLINE's first alternative.
+_ESCAPABLE = frozenset(chr(code) for code in range(0x21, 0x7F) if not chr(code).isalnum())
+
+
+def _drop_runs(text: str) -> str:
+    """Drop ``*`` runs and ``~~`` pairs; pairs first, as _INLINE pairs them ("~*~" keeps its "~~")."""
+    return text.replace("~~", "").replace("*", "") if "*" in text or "~" in text else text
+
+
+def _inline_without_code(text: str) -> str:
+    """``_INLINE.sub(_inline, text)`` for a text without a backtick, where no code span can match.
+
+    The text is split at its backslashes; between them only emphasis and strike runs can match, and
+    ``str.replace`` drops those in C. The regex called back into Python for each match (~50 a page).
+    """
+    parts = text.split("\\")
+    out = [_drop_runs(parts[0])]
+    escaped = False  # the backslash before this part is the character a "\\" pair gives (written already)
+    for part in itertools.islice(parts, 1, None):
+        if escaped:
+            escaped = False
+            out.append(_drop_runs(part))
+        elif not part:  # the next backslash is escaped (or this one ends the text and stays)
+            out.append("\\")
+            escaped = True
+        elif part[0] in _ESCAPABLE:
+            out.append(part[0])
+            out.append(_drop_runs(part[1:]))
+        else:  # before a letter, a space or a line break a backslash is text
+            out.append("\\")
+            out.append(_drop_runs(part))
+    return "".join(out)
+
+
 def _inline_markup(text: str) -> str:
     """Remove inline markup everywhere but in code-block lines (marked with ``_CODE_MARK``)."""
     if _CODE_MARK not in text:
-        return _INLINE.sub(_inline, text)
+        return _INLINE.sub(_inline, text) if "`" in text else _inline_without_code(text)
     return "\n".join(
         line if line.startswith(_CODE_MARK) else _INLINE.sub(_inline, line) for line in text.split("\n")
     )
