@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -69,13 +70,33 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _process_cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process, from ``/proc/<pid>/stat`` (0.0 where there is no /proc)."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 # ------------------------------------------------------------------------------------------- children
 
 
 def _child_thresher(args: argparse.Namespace) -> dict[str, Any]:
     from thresher.config import Config, CrawlSettings, site_for_urls
     from thresher.crawl import Crawler, Frontier
+    from thresher.crawl.workers import Workers
     from thresher.store import Archive
+
+    # The extraction workers' CPU, read just before the crawl closes them (they are idle by then): the
+    # pipeline's CPU per page is the main process's plus theirs.
+    worker_cpu: list[float] = []
+    close = Workers.close
+
+    def close_and_count(self: Workers) -> None:
+        worker_cpu.extend(_process_cpu_seconds(p.pid or 0) for p, _ in self._workers)
+        close(self)
+
+    Workers.close = close_and_count  # type: ignore[method-assign]
 
     settings = CrawlSettings(
         delay=args.delay,
@@ -100,6 +121,8 @@ def _child_thresher(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": elapsed,
         "pages_per_s": stats.fetched / elapsed,
         "cpu_seconds": _cpu_seconds(),
+        "worker_cpu_seconds": sum(worker_cpu),
+        "cpu_ms_per_page": (_cpu_seconds() + sum(worker_cpu)) * 1000 / max(stats.fetched, 1),
         "peak_rss_mb": _peak_mb(),
     }
 
