@@ -312,6 +312,13 @@ def _row(name: str, r: dict[str, Any], what: str) -> str:
     return f"    {name:<12} {figures}  peak RSS {r['peak_rss_mb']:6.1f} MB  ({r[what]} {what})"
 
 
+def _cpu_row(r: dict[str, Any]) -> str:
+    per_page = 1000 / max(r["fetched"], 1)
+    main, workers = r["cpu_seconds"] * per_page, r["worker_cpu_seconds"] * per_page
+    split = f"main process {main:.1f}, workers {workers:.1f}"
+    return f"    {'':<12} CPU per page {main + workers:.1f} ms ({split})"
+
+
 def _report(results: dict[str, Any]) -> str:
     lines = []
     if "a" in results:
@@ -319,6 +326,7 @@ def _report(results: dict[str, Any]) -> str:
         lines += [
             f"(a) unthrottled crawl of one site, {a['articles']} articles (fetch, extract, write, index)",
             _row("thresher", a["thresher"], "archived"),
+            _cpu_row(a["thresher"]),
         ]
         if "trafilatura" in a:
             met = "met" if a["speedup"] >= TARGET_SPEEDUP else "MISSED"
@@ -335,6 +343,7 @@ def _report(results: dict[str, Any]) -> str:
             f"    {t['fetched']} pages in {t['seconds']:.1f} s = {t['pages_per_s']:.1f} pages/s, "
             f"{b['share_of_ceiling']:.1%} of the {b['ceiling_pages_per_s']:g} pages/s ceiling; "
             f"peak RSS {t['peak_rss_mb']:.1f} MB",
+            _cpu_row(t),
             f"    gap violations in the server log: {b['gap_violations']} of {b['requests']} requests "
             f"(smallest gap {b['smallest_gap'] * 1000:.1f} ms)",
             *(f"      {example}" for example in b["violation_examples"]),
