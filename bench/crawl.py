@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -69,13 +70,33 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _process_cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process, from ``/proc/<pid>/stat`` (0.0 where there is no /proc)."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 # ------------------------------------------------------------------------------------------- children
 
 
 def _child_thresher(args: argparse.Namespace) -> dict[str, Any]:
     from thresher.config import Config, CrawlSettings, site_for_urls
     from thresher.crawl import Crawler, Frontier
+    from thresher.crawl.workers import Workers
     from thresher.store import Archive
+
+    # The extraction workers' CPU, read just before the crawl closes them (they are idle by then): the
+    # pipeline's CPU per page is the main process's plus theirs.
+    worker_cpu: list[float] = []
+    close = Workers.close
+
+    def close_and_count(self: Workers) -> None:
+        worker_cpu.extend(_process_cpu_seconds(p.pid or 0) for p, _ in self._workers)
+        close(self)
+
+    Workers.close = close_and_count  # type: ignore[method-assign]
 
     settings = CrawlSettings(
         delay=args.delay,
@@ -100,6 +121,8 @@ def _child_thresher(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": elapsed,
         "pages_per_s": stats.fetched / elapsed,
         "cpu_seconds": _cpu_seconds(),
+        "worker_cpu_seconds": sum(worker_cpu),
+        "cpu_ms_per_page": (_cpu_seconds() + sum(worker_cpu)) * 1000 / max(stats.fetched, 1),
         "peak_rss_mb": _peak_mb(),
     }
 
@@ -289,6 +312,13 @@ def _row(name: str, r: dict[str, Any], what: str) -> str:
     return f"    {name:<12} {figures}  peak RSS {r['peak_rss_mb']:6.1f} MB  ({r[what]} {what})"
 
 
+def _cpu_row(r: dict[str, Any]) -> str:
+    per_page = 1000 / max(r["fetched"], 1)
+    main, workers = r["cpu_seconds"] * per_page, r["worker_cpu_seconds"] * per_page
+    split = f"main process {main:.1f}, workers {workers:.1f}"
+    return f"    {'':<12} CPU per page {main + workers:.1f} ms ({split})"
+
+
 def _report(results: dict[str, Any]) -> str:
     lines = []
     if "a" in results:
@@ -296,6 +326,7 @@ def _report(results: dict[str, Any]) -> str:
         lines += [
             f"(a) unthrottled crawl of one site, {a['articles']} articles (fetch, extract, write, index)",
             _row("thresher", a["thresher"], "archived"),
+            _cpu_row(a["thresher"]),
         ]
         if "trafilatura" in a:
             met = "met" if a["speedup"] >= TARGET_SPEEDUP else "MISSED"
@@ -312,6 +343,7 @@ def _report(results: dict[str, Any]) -> str:
             f"    {t['fetched']} pages in {t['seconds']:.1f} s = {t['pages_per_s']:.1f} pages/s, "
             f"{b['share_of_ceiling']:.1%} of the {b['ceiling_pages_per_s']:g} pages/s ceiling; "
             f"peak RSS {t['peak_rss_mb']:.1f} MB",
+            _cpu_row(t),
             f"    gap violations in the server log: {b['gap_violations']} of {b['requests']} requests "
             f"(smallest gap {b['smallest_gap'] * 1000:.1f} ms)",
             *(f"      {example}" for example in b["violation_examples"]),

@@ -17,6 +17,7 @@ from thresher.crawl import (
     parse_sitemap,
 )
 from thresher.errors import InputError
+from thresher.urls import absolute_url, canonicalize
 
 SITE = "https://blog.example/"
 SM_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -514,6 +515,25 @@ def test_meta_robots_nofollow_keeps_only_canonical_and_feeds() -> None:
     tree = LexborHTMLParser(html)
     assert [d.source for d in extract_links(tree, SITE)] == ["canonical", "feed"]
     assert len(extract_links(tree, SITE, honour_nofollow=False)) == 4
+
+
+_HREFS = st.sampled_from(
+    ["/", "/a/./b/../c", "//cdn.example/x", "https://blog.example/a b", "../up/", "x/y", "?q=1", "#f", "/p#f"]
+)
+
+
+@given(st.lists(_HREFS, max_size=6), st.sampled_from(["/", "/a/b/", "/a/b?x=1", "/deep/er/page.html"]))
+def test_links_resolve_as_urljoin_does_against_any_page_of_the_site(hrefs: list[str], path: str) -> None:
+    """Root-relative and absolute hrefs are resolved once per origin (memoised): the same URLs as
+    resolving each against its own page."""
+    html = "".join(f'<a href="{h}">x</a>' for h in hrefs)
+    page = "https://blog.example" + path
+    expected: dict[str, None] = {}
+    for href in hrefs:
+        url = absolute_url(href, page)
+        if url is not None:
+            expected.setdefault(canonicalize(url))
+    assert [d.url for d in extract_links(LexborHTMLParser(html), page)] == list(expected)
 
 
 def test_feed_links() -> None:

@@ -15,7 +15,7 @@ from thresher.cli import cli
 from thresher.config import Config, CrawlSettings, default_user_agent, site_for_urls
 from thresher.crawl import Crawler, Frontier
 from thresher.fixtureserver import FixtureServer, SiteSpec
-from thresher.store import Archive
+from thresher.store import Archive, WarcRef
 
 DELAY = 0.12
 
@@ -197,6 +197,12 @@ def test_extraction_in_worker_processes_archives_the_same_articles(
         with Archive(root) as archive, Frontier(root / "frontier.db") as frontier:
             stats = asyncio.run(Crawler(config, archive, frontier).run())
             rows = archive.db.conn.execute("select url, content_hash from articles order by url").fetchall()
+            # the workers encode each article's WARC record; the writer appends it as it came
+            stored = {raw.url: raw.body for _, raw in archive.warc}
+            refs = archive.db.conn.execute("select warc_file, warc_offset, warc_length from articles")
+            for ref in refs:
+                assert archive.warc.read(WarcRef(*ref)).body in stored.values()
         assert stats.new >= 4 and stats.opted_out == 2
-        archived.append(rows)
+        assert len(stored) == stats.new
+        archived.append((rows, stored))
     assert archived[0] == archived[1]

@@ -12,6 +12,7 @@ import textwrap
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,6 +98,36 @@ def test_complete_queues_the_pages_links_in_the_same_transaction(tmp_path: Path)
             f.complete(_url("a", 9), "done", discovered=[NewURL(_url("a", 4), "a", "s", 1, "link")])
         assert f.get(_url("a", 4)) is None
         assert f.complete(_url("a", 2), "done") == 0
+
+
+def test_links_known_to_be_queued_are_not_inserted_again(tmp_path: Path) -> None:
+    with Frontier(tmp_path / "frontier.db") as f:
+        statements: list[str] = []
+        f._conn.set_trace_callback(statements.append)
+        _add(f, "a", 1)
+        (entry,) = f.claim(now=0)
+        links = [NewURL(_url("a", n), "a", "s", 2, "link") for n in (1, 2, 3)]
+        assert f.complete(entry.url, "done", discovered=links) == 2
+        statements.clear()
+        # the same links from the next page: known, so no insert at all (nor the seq counter's update)
+        assert f.add_many(links) == 0
+        assert not [s for s in statements if "INSERT" in s or "meta" in s]
+        # a newer sitemap lastmod still reaches a known URL
+        f.complete(_url("a", 2), "done", fetched_at=100.0)
+        assert f.add_many([NewURL(_url("a", 2), "a", "s", 1, "sitemap", 200.0)]) == 0
+        assert f.counts()["queued"] == 2
+
+
+def test_urls_of_a_rolled_back_add_are_not_taken_as_known(tmp_path: Path) -> None:
+    def offered() -> Iterator[NewURL]:
+        yield from (NewURL(_url("a", n), "a", "s", 1, "link") for n in range(5_000))  # one chunk, inserted
+        raise RuntimeError("the source fails before the transaction commits")
+
+    with Frontier(tmp_path / "frontier.db") as f:
+        with pytest.raises(RuntimeError):
+            f.add_many(offered())
+        assert f.counts()["queued"] == 0
+        assert f.add_many([NewURL(_url("a", 4), "a", "s", 1, "link")]) == 1
 
 
 def test_complete_records_the_outcome_and_keeps_validators_a_304_does_not_resend(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import operator
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,35 @@ def test_parsed_links_pickle_as_plain_calls_and_round_trip() -> None:
     data = bytes(ForkingPickler.dumps(items))
     assert pickle.loads(data) == items
     assert "BUILD" not in {op.name for op, _, _ in pickletools.genops(data)}
+
+
+def test_a_worker_encodes_an_articles_warc_record_and_nothing_else(tmp_path: Path) -> None:
+    """process_page returns an article's WARC record ready to append; a listing gets none."""
+    from datetime import UTC, datetime
+
+    from thresher.crawl.crawler import process_page
+    from thresher.store.warc import RawResponse, WarcStore
+
+    pages = Path(__file__).parents[1] / "fixtures" / "pages" / "redefine"
+    page = (pages / "post-disk-cleanup.html").read_bytes()
+    raw = RawResponse(
+        url="https://blog.example/2024/05/a-post/",
+        status=200,
+        headers=[("Content-Type", "text/html; charset=utf-8")],
+        body=page,
+        fetched_at=datetime(2024, 5, 6, tzinfo=UTC),
+    )
+    article, links, encoded = process_page(raw, True)
+    assert article.kind == "article" and links
+    assert encoded is not None
+    store = WarcStore(tmp_path)
+    assert store.read(store.write(encoded)) == raw
+    listing = RawResponse(
+        url="https://blog.example/",
+        status=200,
+        headers=[("Content-Type", "text/html")],
+        body=(pages / "listing-home.html").read_bytes(),
+        fetched_at=datetime(2024, 5, 6, tzinfo=UTC),
+    )
+    article, _, encoded = process_page(listing, True)
+    assert article.kind != "article" and encoded is None

@@ -24,9 +24,11 @@ from thresher.errors import InputError
 from thresher.store.warc import (
     ORIGINAL_CONTENT_ENCODING,
     ORIGINAL_CONTENT_LENGTH,
+    EncodedResponse,
     RawResponse,
     WarcRef,
     WarcStore,
+    encode_response,
     iter_warc_file,
 )
 
@@ -130,6 +132,24 @@ def test_response_and_request_records(tmp_path: Path) -> None:
     assert (req_http.protocol, req_http.statusline) == ("GET", "/post-7/?ref=x HTTP/1.1")  # type: ignore[attr-defined]
     assert req_http.get_header("User-Agent") == "thresher"  # type: ignore[attr-defined]
     assert list(store) == [(ref, response(7))]  # the request record is not a response
+
+
+def test_an_encoded_response_is_appended_as_it_is(tmp_path: Path) -> None:
+    """What encode_response made (in a crawl's worker process) reads back as the response it was."""
+    store = WarcStore(tmp_path)
+    first = store.write(response(1))
+    encoded = encode_response(response(2), request_headers=[("User-Agent", "thresher")])
+    assert isinstance(encoded, EncodedResponse) and encoded.length < len(encoded.data)  # + the request
+    second = store.write(encoded)
+    assert second == WarcRef(first.file, first.offset + first.length, encoded.length)
+    assert list(store) == [(first, response(1)), (second, response(2))]
+    assert store.read(second) == response(2)
+    types = [t for t, _, _ in warc_records(store.files()[0])]
+    assert types == ["warcinfo", "response", "response", "request"]
+    with pytest.raises(ValueError, match="request record"):
+        store.write(encoded, request_headers=[("User-Agent", "thresher")])
+    with pytest.raises(ValueError, match="status"):
+        encode_response(response(3, status=42))
 
 
 def test_stored_headers_say_the_body_is_decoded(tmp_path: Path) -> None:

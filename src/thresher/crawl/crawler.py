@@ -30,7 +30,7 @@ from ..extract import extract
 from ..extract.decode import to_utf8
 from ..fetch import SLOW_DOWN, Fetcher, FetchResult, Politeness, RobotsPolicy, fetch_with_retries, retry_later
 from ..models import AffiliateLink, Article, Link
-from ..store import Archive, RawResponse
+from ..store import Archive, EncodedResponse, RawResponse, encode_response
 from ..urls import canonicalize
 from .discovery import Discovered, extract_links, parse_feed, parse_sitemap
 from .frontier import Frontier, FrontierEntry, NewURL
@@ -95,7 +95,8 @@ def _netloc(url: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
-_Parsed = tuple[Article, list[Discovered]] | ThresherError
+_Page = tuple[Article, list[Discovered], EncodedResponse | None]
+_Parsed = _Page | ThresherError
 
 
 def parse_page(body: bytes, url: str) -> tuple[Article, list[Discovered]]:
@@ -109,6 +110,25 @@ def parse_page(body: bytes, url: str) -> tuple[Article, list[Discovered]]:
     return article, links
 
 
+def process_page(raw: RawResponse, utf8: bool) -> _Page:
+    """:func:`parse_page` of a response (its body made UTF-8 first when ``utf8``), and for an article
+    its WARC record, encoded: the records' building and gzip (~1.5 ms a page) were the archive writer
+    thread's largest cost in the main process, which is the crawl's bottleneck; a worker has a core of
+    its own for it. A page that ends up not archived (opted out, outside the site's article pattern)
+    has its record dropped.
+
+    Raises:
+        NotHTML: the body is not an HTML document.
+    """
+    article, links = parse_page(to_utf8(raw.body) if utf8 else raw.body, raw.url)
+    encoded = None
+    if article.kind == "article":
+        # a response warcio cannot write goes to the archive as it is, to fail there as it always has
+        with contextlib.suppress(ValueError):
+            encoded = encode_response(raw)
+    return article, links, encoded
+
+
 # A worker sends each page's links back pickled: a slotted dataclass pickles as its state, which the
 # parent restores through dataclasses.fields() per object (~46 objects a page, ~1 s of the (b)
 # profile). Pickled as a call to the class with its fields they load several times faster.
@@ -117,9 +137,21 @@ ForkingPickler.register(Link, lambda x: (Link, (x.url, x.title)))
 ForkingPickler.register(AffiliateLink, lambda x: (AffiliateLink, (x.url, x.text, x.network)))
 
 
-def _page_body(result: FetchResult) -> bytes:
-    """The bytes to extract: UTF-8 when the header says so (else the extractor reads BOM, meta, bytes)."""
-    return to_utf8(result.body) if result.charset in (None, "utf-8", "utf8") else result.body
+def _is_utf8(result: FetchResult) -> bool:
+    """Whether to extract the body as UTF-8: the header says so (else the extractor reads BOM, meta,
+    bytes)."""
+    return result.charset in (None, "utf-8", "utf8")
+
+
+def _raw_response(result: FetchResult) -> RawResponse:
+    """The response as the archive stores it in WARC."""
+    return RawResponse(
+        url=result.url,
+        status=result.status,
+        headers=result.headers,
+        body=result.body,
+        fetched_at=result.fetched_at or datetime.now(UTC),
+    )
 
 
 def _is_page(entry: FrontierEntry, result: FetchResult) -> bool:
@@ -239,7 +271,7 @@ class Crawler:
             if crawl.workers > 0:
                 # started now, a worker imports the extraction stack (~0.7 s) while robots.txt and the
                 # sitemaps are fetched, not while the first page waits for it
-                self._pool = Workers(crawl.workers, parse_page)
+                self._pool = Workers(crawl.workers, process_page)
             # Archive writes (Markdown file, WARC record, index rows) block on the disk for a few ms a
             # page; in one writer thread they no longer hold up the fetches and timers of the loop.
             self._writer = ArchiveWriter(self.archive)
@@ -424,7 +456,7 @@ class Crawler:
         if self._pool is not None and not self._pool.broken and _is_page(entry, result):
             # extraction is pure CPU work: in a worker process it runs beside the loop's fetches
             try:
-                parsed = await self._pool.run(_page_body(result), result.url)
+                parsed = await self._pool.run(_raw_response(result), _is_utf8(result))
             except ThresherError as exc:
                 parsed = exc
             except WorkerGone:
@@ -573,16 +605,19 @@ class Crawler:
         header_robots = {
             d.strip().lower() for h, v in result.headers if h.lower() == "x-robots-tag" for d in v.split(",")
         }
+        encoded: EncodedResponse | None = None
         try:
             if parsed is None:
-                parsed = parse_page(_page_body(result), result.url)
+                body = to_utf8(result.body) if _is_utf8(result) else result.body
+                article, links = parse_page(body, result.url)
             elif isinstance(parsed, ThresherError):
                 raise parsed
+            else:
+                article, links, encoded = parsed
         except ThresherError as exc:
             self.frontier.complete(url, "skipped", reason=f"not-html: {exc}"[:200], http_status=result.status)
             self.stats.failed["not-html"] += 1
             return
-        article, links = parsed
         found = self._queue(entry, links, depth=entry.depth + 1)
         site = self._sites[entry.site or ""]
         opted_out = header_robots | set(article.robots)
@@ -609,13 +644,7 @@ class Crawler:
             )
             self.stats.not_articles += 1
             return
-        raw = RawResponse(
-            url=result.url,
-            status=result.status,
-            headers=result.headers,
-            body=result.body,
-            fetched_at=result.fetched_at or datetime.now(UTC),
-        )
+        raw = encoded if encoded is not None else _raw_response(result)
         try:
             if self._writer is None:
                 added = self.archive.add(article, raw)

@@ -73,6 +73,8 @@ FINISHED_STATES = ("archived", "unchanged", "done")
 ARTICLE_STATES = ("archived", "unchanged")
 # add_many streams its input in chunks this size, so a generator of millions never sits in memory
 _CHUNK = 5_000
+# URLs this process knows are in the frontier (kept to skip re-inserting them), at most this many
+_KNOWN_MAX = 50_000
 
 _ENTRY_COLUMNS = (
     "url",
@@ -312,6 +314,12 @@ class Frontier:
         # transactions from interleaving
         self._lock = threading.Lock()
         self._conn = self._open()
+        # URLs known to be in the table (rows are never deleted): a crawl offers every page's ~20-30
+        # links, nearly all of them known, and an INSERT OR IGNORE each was ~60% of the frontier's
+        # statements. Filled only after a commit; a cache, cleared when full. Another process adding
+        # URLs meanwhile is no matter: what is not in here is offered to INSERT OR IGNORE as before.
+        self._known: set[str] = set()
+        self._staged: list[str] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -407,6 +415,7 @@ class Frontier:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise self._error(exc) from exc
+            self._staged = []
             try:
                 yield conn
             except BaseException as exc:
@@ -421,6 +430,10 @@ class Frontier:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
                 raise self._error(exc) from exc
+            if self._staged:
+                if len(self._known) + len(self._staged) > _KNOWN_MAX:
+                    self._known.clear()
+                self._known.update(self._staged[:_KNOWN_MAX])
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -463,10 +476,11 @@ class Frontier:
         with self._write() as conn:
             return self._insert(conn, items)
 
-    @staticmethod
-    def _insert(conn: sqlite3.Connection, items: Iterable[NewURL]) -> int:
-        """:meth:`add_many` inside the caller's transaction."""
-        source = iter(items)
+    def _insert(self, conn: sqlite3.Connection, items: Iterable[NewURL]) -> int:
+        """:meth:`add_many` inside the caller's transaction (a ``_write``)."""
+        known = self._known
+        # a known URL is left as it is unless a newer lastmod may re-queue it
+        source = (item for item in items if item.lastmod is not None or item.url not in known)
         chunk = list(itertools.islice(source, _CHUNK))
         if not chunk:
             return 0
@@ -488,6 +502,8 @@ class Frontier:
                 if lastmod is not None:
                     dated.append({"url": item.url, "lastmod": lastmod})
             added += conn.executemany(_INSERT, rows).rowcount
+            if len(self._staged) < _KNOWN_MAX:
+                self._staged += [row[0] for row in rows]
             if dated:
                 # new rows already hold this lastmod, so only known URLs can change here
                 conn.executemany(_REQUEUE_ON_LASTMOD, dated)

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from .archive import Archive
 from .maintenance import rebuild_index
-from .warc import RawResponse, WarcRef, WarcStore
+from .warc import EncodedResponse, RawResponse, WarcRef, WarcStore, encode_response
 
-__all__ = ["Archive", "RawResponse", "WarcRef", "WarcStore", "rebuild_index"]
+__all__ = [
+    "Archive",
+    "EncodedResponse",
+    "RawResponse",
+    "WarcRef",
+    "WarcStore",
+    "encode_response",
+    "rebuild_index",
+]

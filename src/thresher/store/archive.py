@@ -33,12 +33,13 @@ from .maintenance import markdown_files, rebuild_index, reprocess
 from .paths import article_path, resolve_inside
 from .rows import Existing, PendingRow, write_rows
 from .search import Filters, search_index
-from .warc import RawResponse, WarcRef, WarcStore
+from .warc import EncodedResponse, RawResponse, WarcRef, WarcStore
 
 __all__ = ["Archive"]
 
-_Item = tuple[Article, "RawResponse | None", "WarcRef | None"]
-_Prepared = tuple[Article, "RawResponse | None", "WarcRef | None", str, str]  # + canonical URL, path
+_Raw = RawResponse | EncodedResponse
+_Item = tuple[Article, "_Raw | None", "WarcRef | None"]
+_Prepared = tuple[Article, "_Raw | None", "WarcRef | None", str, str]  # + canonical URL, path
 
 
 # A temp file older than this belongs to a writer that died (writes take milliseconds).
@@ -123,12 +124,11 @@ class Archive:
 
     # ------------------------------------------------------------------ writing
 
-    def add(
-        self, article: Article, raw: RawResponse | None = None, *, ref: WarcRef | None = None
-    ) -> AddResult:
+    def add(self, article: Article, raw: _Raw | None = None, *, ref: WarcRef | None = None) -> AddResult:
         """Archive one article (and its raw response); returns new / updated / unchanged.
 
-        ``raw`` is written to the WARC store; ``ref`` points at a response already stored there.
+        ``raw`` is written to the WARC store (as given, when already encoded by
+        :func:`~thresher.store.warc.encode_response`); ``ref`` points at a response already stored there.
 
         Raises:
             StoreError: the article has no URL, or the file or index cannot be written.
@@ -136,7 +136,7 @@ class Archive:
         return self._add_batch([(article, raw, ref)])[0]
 
     def add_many(
-        self, items: Iterable[Article | tuple[Article, RawResponse | None]], *, batch: int = 500
+        self, items: Iterable[Article | tuple[Article, _Raw | None]], *, batch: int = 500
     ) -> Iterator[AddResult]:
         """Archive many articles, ``batch`` per index transaction (bulk imports and benchmarks).
 

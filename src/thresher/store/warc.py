@@ -55,6 +55,7 @@ from ..models import last_header
 __all__ = [
     "ORIGINAL_CONTENT_ENCODING",
     "ORIGINAL_CONTENT_LENGTH",
+    "EncodedResponse",
     "RawResponse",
     "WarcRef",
     "WarcStore",
@@ -130,6 +131,29 @@ class RawResponse:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedResponse:
+    """A response already encoded as the gzip members :meth:`WarcStore.write` appends, from
+    :func:`encode_response`: the encoding (warcio's record building and gzip) is pure CPU work, so a
+    crawl does it in its extraction workers and leaves only the append to the archive's writer."""
+
+    data: bytes  # the gzip members: the response record, then the request record if any
+    length: int  # the response member's length (its WarcRef.length)
+
+
+def encode_response(
+    response: RawResponse, *, request_headers: list[tuple[str, str]] | None = None
+) -> EncodedResponse:
+    """``response`` (and a GET request record when ``request_headers`` is given) as WARC gzip members.
+
+    Raises:
+        ValueError: a URL, status, header or IP address that cannot be written as valid WARC.
+    """
+    _check_writable(response, request_headers)
+    data, length = _encode(response, request_headers)
+    return EncodedResponse(data, length)
+
+
 class WarcStore:
     """Append-only WARC files in one folder: write responses, read one back by reference, iterate all.
 
@@ -177,16 +201,25 @@ class WarcStore:
         return [entry for _, _, entry in sorted(found)]
 
     def write(
-        self, response: RawResponse, *, request_headers: list[tuple[str, str]] | None = None
+        self,
+        response: RawResponse | EncodedResponse,
+        *,
+        request_headers: list[tuple[str, str]] | None = None,
     ) -> WarcRef:
         """Append ``response`` (and a GET request record when ``request_headers`` is given); its reference.
+
+        An :class:`EncodedResponse` is appended as it is (its request record, if any, was given to
+        :func:`encode_response`).
 
         Raises:
             ValueError: a URL, status, header or IP address that cannot be written as valid WARC.
             InputError: the folder or file cannot be written (disk full, permissions).
         """
-        _check_writable(response, request_headers)
-        data, length = _encode(response, request_headers)
+        if isinstance(response, RawResponse):
+            response = encode_response(response, request_headers=request_headers)
+        elif request_headers is not None:
+            raise ValueError("an encoded response already holds its request record, if any")
+        data, length = response.data, response.length
         try:
             if not self._ready:
                 self._folder.mkdir(parents=True, exist_ok=True)
