@@ -58,6 +58,13 @@ def test_lone_surrogates_do_not_raise() -> None:
     )
 )
 def test_already_canonical_spellings_skip_the_parse_with_the_same_result(url: str) -> None:
+    from urllib.parse import urlsplit
+
     from thresher.urls import _canonical
 
     assert canonicalize(url) == _canonical(url)
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        host = ""
+    assert host_of(url) == host
