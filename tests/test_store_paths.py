@@ -347,3 +347,31 @@ def test_clean_segment_fast_path_agrees_with_the_character_walk(segment: str) ->
     from thresher.store.paths import _clean_segment, _clean_segment_by_char
 
     assert _clean_segment(segment) == _clean_segment_by_char(segment)
+
+
+_plain_hosts = st.one_of(
+    st.sampled_from(["x.com", "con.example", "xn--bcher-kva.example", "nul", "a" * 199, "a" * 200, "-.x"]),
+    st.text(alphabet="acnox0-.", min_size=1, max_size=12),
+)
+_plain_slugs = st.one_of(  # reserved, dated, hash-like and too long ones must leave the fast path
+    st.sampled_from(
+        ["index", "con", "com1", "2024-01-02-post", "2024-01-post", "post-0123456789", "a" * 197, "a" * 198]
+    ),
+    st.text(alphabet="acnox012-", min_size=1, max_size=20),
+)
+
+
+@settings(max_examples=500)
+@given(
+    st.from_regex(r"https://((?:[a-z0-9-]+\.)*[a-z0-9-]+)/([a-z0-9]+(?:-[a-z0-9]+)*)/", fullmatch=True)
+    | st.builds(lambda host, slug: f"https://{host}/{slug}/", _plain_hosts, _plain_slugs)
+)
+def test_plain_url_fast_path_agrees_with_the_general_derivation(url: str) -> None:
+    from thresher.store.paths import _derived_path, _plain_path
+
+    assert article_path(url) == _derived_path(url)
+    for spelling in _spellings(url):
+        assert article_path(spelling) == _derived_path(spelling)
+    # the fast path is really taken for ordinary URLs, and left for the ones it cannot decide alone
+    assert _plain_path("https://x.com/how-to-fix-wifi/") == PurePosixPath("x.com/how-to-fix-wifi.md")
+    assert _plain_path("https://x.com/2024-01-02-post/") is None

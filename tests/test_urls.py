@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from thresher.urls import absolute_url, canonicalize, host_of
@@ -45,3 +45,26 @@ def test_absolute_url_skips_non_web_links() -> None:
 
 def test_lone_surrogates_do_not_raise() -> None:
     assert canonicalize("https://x.example/\ud800/?q=\udfff").startswith("https://x.example/")
+
+
+@settings(max_examples=500)
+@given(
+    st.from_regex(r"https?://(?:[a-z0-9-]+\.)*[a-z0-9-]+(?:/[A-Za-z0-9_-]*)+", fullmatch=True)
+    | st.builds(
+        lambda scheme, host, path: f"{scheme}{host}{path}",
+        st.sampled_from(["https://", "http://", "HTTP://", "ftp://"]),
+        st.text(alphabet="aZ0-._:", min_size=0, max_size=10),
+        st.text(alphabet="aZ0-_/.%?#", max_size=16),
+    )
+)
+def test_already_canonical_spellings_skip_the_parse_with_the_same_result(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    from thresher.urls import _canonical
+
+    assert canonicalize(url) == _canonical(url)
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        host = ""
+    assert host_of(url) == host

@@ -36,6 +36,10 @@ _TRACKING_NAMES = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _INDEX_FILE = re.compile(r"/index\.(?:html?|php)$", re.I)
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
+# A URL every step of _canonical leaves as it is: http(s), a plain lower-case host, no port, a path of
+# unreserved characters without dots (so no index file), no query or fragment. Archived article URLs
+# are mostly like this, and each is new to the memo, so checking the spelling saves the 20 µs parse.
+_ALREADY_CANONICAL = re.compile(r"https?://(?:[a-z0-9-]+\.)*[a-z0-9-]+(?:/[A-Za-z0-9_-]*)+", re.ASCII)
 
 
 def is_tracking_param(name: str) -> bool:
@@ -64,6 +68,8 @@ def absolute_url(href: str | None, base: str) -> str | None:
 
 def host_of(url: str) -> str:
     """The lower-cased host of ``url`` without port ("" when there is none)."""
+    if _ALREADY_CANONICAL.fullmatch(url):
+        return url.split("/", 3)[2]  # plain lower-case host, no port, no user (8 µs -> 1 µs)
     try:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:
@@ -77,7 +83,7 @@ def canonicalize(url: str) -> str:
     ``index.html``, sorts the query and normalises percent-escapes. Idempotent:
     ``canonicalize(canonicalize(u)) == canonicalize(u)``.
     """
-    return _canonical(url)
+    return url if _ALREADY_CANONICAL.fullmatch(url) else _canonical(url)
 
 
 # A crawl canonicalises every link of every page, and most of them (navigation, sidebars, related posts)

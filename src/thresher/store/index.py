@@ -30,6 +30,9 @@ HEAD_FTS = "articles_head_fts"
 HEAD_COLUMNS = ("title", "description", "tags")
 BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 32 * 1024
+# A bulk add rewrites most leaf pages of every index in each transaction, so the default checkpoint
+# every 1,000 WAL pages copied the same pages into index.db again and again (and synced it each time).
+WAL_CHECKPOINT_PAGES = 10_000
 
 
 def migrations() -> Migrations:
@@ -226,6 +229,7 @@ def open_index(folder: Path, *, create: bool = True) -> Database:
         # bulk adds touch FTS5 segments and the b-trees all over; the 2 MB default cache thrashed
         conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         conn.execute("PRAGMA temp_store = MEMORY")  # the staging table of Archive.add_many
+        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         conn.execute("PRAGMA foreign_keys = ON")
         migrations().apply(db)
     except sqlite3.OperationalError as exc:
