@@ -59,6 +59,12 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
             ["Common"],
         ),
         ({"category": "news"}, "and a.id in (select article_id from categories where category = 'News')", []),
+        (  # tag and category only: checked against those tables without the articles row
+            {"tag": "T1", "category": "NEWS"},
+            "and a.id in (select article_id from tags where tag = 't1') "
+            "and a.id in (select article_id from categories where category = 'News')",
+            [],
+        ),
         ({"site": "site2.example"}, "and a.site = ?", ["site2.example"]),
         (
             {"since": datetime(2023, 1, 1, tzinfo=UTC), "lang": "de"},

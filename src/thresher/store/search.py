@@ -55,8 +55,8 @@ _FIRST_CHUNK = 256
 _MAX_CHUNK = 16_384
 # "+" keeps SQLite off the tag index: an article's few tags are read through the primary key
 # (article_id, position) instead of every row of a popular tag for each candidate
-_HAS_TAG = "select 1 from tags t where t.article_id = a.id and +t.tag = ? collate nocase"
-_HAS_CATEGORY = "select 1 from categories c where c.article_id = a.id and +c.category = ? collate nocase"
+_HAS_TAG = "select 1 from tags t where t.article_id = {id} and +t.tag = ? collate nocase"
+_HAS_CATEGORY = "select 1 from categories c where c.article_id = {id} and +c.category = ? collate nocase"
 _SNIPPET = "snippet(articles_fts, -1, '**', '**', '…', 16)"
 #: the rank function of migration 0004 (index.FTS_RANK), spelled out so SQLite can sort with a LIMIT
 BM25 = f"bm25(articles_fts, {FTS_BM25_WEIGHTS})"
@@ -85,16 +85,35 @@ class Filters:
 
     def sql(self) -> tuple[list[str], list[Any]]:
         """Conditions on ``articles a`` and their parameters."""
+        return self._conditions("a.id")
+
+    def id_check(self) -> tuple[str, list[Any]]:
+        """A statement that keeps the ids of a JSON array (its first parameter) that pass, and the rest.
+
+        With only tag and category conditions, the ids are checked against those tables alone:
+        reading each candidate's ``articles`` row (one of many large rows, most of them outside the page
+        cache) just to learn its id cost as much as the tag test itself (2,000 candidates: ~5 -> ~3 ms).
+        """
+        if self.site or self.since or self.until or self.lang:
+            where, params = self._conditions("a.id")
+            sql = "select a.id from articles a where a.id in (select value from json_each(?))"
+        else:
+            where, params = self._conditions("j.value")
+            sql = "select j.value from json_each(?) j where 1"
+        return sql + "".join(f" and {c}" for c in where), params
+
+    def _conditions(self, article_id: str) -> tuple[list[str], list[Any]]:
+        """Conditions with ``article_id`` as the article's id (``a.*`` columns for the others)."""
         where: list[str] = []
         params: list[Any] = []
         if self.site:
             where.append("(a.site = ? or a.site_name = ?)")
             params += [self.site.lower(), self.site]
         if self.tag:
-            where.append(f"exists ({_HAS_TAG})")
+            where.append(f"exists ({_HAS_TAG.format(id=article_id)})")
             params.append(self.tag)
         if self.category:
-            where.append(f"exists ({_HAS_CATEGORY})")
+            where.append(f"exists ({_HAS_CATEGORY.format(id=article_id)})")
             params.append(self.category)
         if self.since:
             where.append("a.published >= ?")
@@ -130,15 +149,14 @@ def search_index(conn: sqlite3.Connection, expression: str, filters: Filters, li
     """The best ``limit`` articles for an FTS5 MATCH ``expression`` (already validated), best first."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     try:
-        where, params = filters.sql()
         ranked: list[tuple[int, float]] | None = None
         tier = tier_expression(expression)
         if tier is not None and _matches_more_than(conn, expression, TIER_MIN_MATCHES):
-            ranked = _ranked(conn, tier, where, params, limit, cap=TIER_CAP, table=HEAD_FTS)
+            ranked = _ranked(conn, tier, filters, limit, cap=TIER_CAP, table=HEAD_FTS)
             if len(ranked) < limit:
                 ranked = None
         if ranked is None:
-            ranked = _ranked(conn, expression, where, params, limit)
+            ranked = _ranked(conn, expression, filters, limit)
         rowids = [rowid for rowid, _ in ranked]
         snippets = _snippets(conn, expression, rowids)
         articles = {
@@ -184,14 +202,13 @@ def _matches_more_than(conn: sqlite3.Connection, expression: str, n: int) -> boo
 def _ranked(
     conn: sqlite3.Connection,
     expression: str,
-    where: list[str],
-    params: list[Any],
+    filters: Filters,
     limit: int,
     *,
     cap: int | None = None,
     table: str = "articles_fts",
 ) -> list[tuple[int, float]]:
-    """The best ``limit`` (rowid, bm25) that pass ``where``, best first (ties: lower rowid first).
+    """The best ``limit`` (rowid, bm25) that pass ``filters``, best first (ties: lower rowid first).
 
     With ``cap``, only the ``cap`` matches added last (highest rowids) are scored.
     """
@@ -205,18 +222,16 @@ def _ranked(
             f"where {table} match ? order by rowid desc limit ?)"
         )
         args.append(cap)
-    if not where:
+    if not filters.sql()[0]:  # no conditions
         return [(r[0], r[1]) for r in conn.execute(f"{source} order by score, rowid limit ?", [*args, limit])]
-    return _filtered(conn, f"{source} order by score, rowid", args, where, params, limit)
+    return _filtered(conn, f"{source} order by score, rowid", args, filters, limit)
 
 
 def _filtered(
-    conn: sqlite3.Connection, ranked: str, args: list[Any], where: list[str], params: list[Any], limit: int
+    conn: sqlite3.Connection, ranked: str, args: list[Any], filters: Filters, limit: int
 ) -> list[tuple[int, float]]:
-    """Rowids from the ``ranked`` query that pass ``where``, a chunk at a time until ``limit`` pass."""
-    check = "select a.id from articles a where a.id in (select value from json_each(?)) and " + " and ".join(
-        where
-    )
+    """Rowids from the ``ranked`` query that pass ``filters``, a chunk at a time until ``limit`` pass."""
+    check, params = filters.id_check()
     cursor = conn.execute(ranked, args)
     found: list[tuple[int, float]] = []
     size = max(_FIRST_CHUNK, limit * 4)
