@@ -42,6 +42,11 @@ _Item = tuple[Article, "_Raw | None", "WarcRef | None"]
 _Prepared = tuple[Article, "_Raw | None", "WarcRef | None", str, str]  # + canonical URL, path
 
 
+# Articles per index transaction in add_many. Each commit rewrites most leaf pages of the FTS5 segments and
+# b-trees it touched, so fewer, larger transactions cost less an article: at 100,000 articles, 2,000 a
+# batch built at 2,168/s (574 µs of CPU an article) against 1,445/s (817 µs) at 500.
+BULK_BATCH = 2_000
+
 # A temp file older than this belongs to a writer that died (writes take milliseconds).
 _STALE_SECONDS = 600
 # From this many files in one chunk, they are written on the archive's file thread while the index rows
@@ -136,12 +141,13 @@ class Archive:
         return self._add_batch([(article, raw, ref)])[0]
 
     def add_many(
-        self, items: Iterable[Article | tuple[Article, _Raw | None]], *, batch: int = 500
+        self, items: Iterable[Article | tuple[Article, _Raw | None]], *, batch: int = BULK_BATCH
     ) -> Iterator[AddResult]:
         """Archive many articles, ``batch`` per index transaction (bulk imports and benchmarks).
 
         A batch's files are each written atomically first, then its rows in one transaction; a crash
         loses at most the open batch's rows, which the next run (or ``reindex``) restores from the files.
+        Results come a batch at a time.
         """
         pending: list[_Item] = []
         for item in items:
