@@ -87,8 +87,9 @@ class Filters:
         """Conditions on ``articles a`` and their parameters."""
         return self._conditions("a.id")
 
-    def id_check(self) -> tuple[str, list[Any]]:
-        """A statement that keeps the ids of a JSON array (its first parameter) that pass, and the rest.
+    def id_check(self) -> tuple[str, list[Any]] | None:
+        """A statement that keeps the ids of a JSON array (its first parameter) that pass, and the rest
+        of its parameters; None when there is no condition.
 
         With only tag and category conditions, the ids are checked against those tables alone:
         reading each candidate's ``articles`` row (one of many large rows, most of them outside the page
@@ -100,7 +101,7 @@ class Filters:
         else:
             where, params = self._conditions("j.value")
             sql = "select j.value from json_each(?) j where 1"
-        return sql + "".join(f" and {c}" for c in where), params
+        return (sql + "".join(f" and {c}" for c in where), params) if where else None
 
     def _conditions(self, article_id: str) -> tuple[list[str], list[Any]]:
         """Conditions with ``article_id`` as the article's id (``a.*`` columns for the others)."""
@@ -149,14 +150,15 @@ def search_index(conn: sqlite3.Connection, expression: str, filters: Filters, li
     """The best ``limit`` articles for an FTS5 MATCH ``expression`` (already validated), best first."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     try:
+        check = filters.id_check()
         ranked: list[tuple[int, float]] | None = None
         tier = tier_expression(expression)
         if tier is not None and _matches_more_than(conn, expression, TIER_MIN_MATCHES):
-            ranked = _ranked(conn, tier, filters, limit, cap=TIER_CAP, table=HEAD_FTS)
+            ranked = _ranked(conn, tier, check, limit, cap=TIER_CAP, table=HEAD_FTS)
             if len(ranked) < limit:
                 ranked = None
         if ranked is None:
-            ranked = _ranked(conn, expression, filters, limit)
+            ranked = _ranked(conn, expression, check, limit)
         rowids = [rowid for rowid, _ in ranked]
         snippets = _snippets(conn, expression, rowids)
         articles = {
@@ -202,13 +204,14 @@ def _matches_more_than(conn: sqlite3.Connection, expression: str, n: int) -> boo
 def _ranked(
     conn: sqlite3.Connection,
     expression: str,
-    filters: Filters,
+    check: tuple[str, list[Any]] | None,
     limit: int,
     *,
     cap: int | None = None,
     table: str = "articles_fts",
 ) -> list[tuple[int, float]]:
-    """The best ``limit`` (rowid, bm25) that pass ``filters``, best first (ties: lower rowid first).
+    """The best ``limit`` (rowid, bm25) that pass ``check`` (:meth:`Filters.id_check`; None: all pass), best
+    first (ties: lower rowid first).
 
     With ``cap``, only the ``cap`` matches added last (highest rowids) are scored.
     """
@@ -222,16 +225,17 @@ def _ranked(
             f"where {table} match ? order by rowid desc limit ?)"
         )
         args.append(cap)
-    if not filters.sql()[0]:  # no conditions
+    if check is None:
         return [(r[0], r[1]) for r in conn.execute(f"{source} order by score, rowid limit ?", [*args, limit])]
-    return _filtered(conn, f"{source} order by score, rowid", args, filters, limit)
+    return _filtered(conn, f"{source} order by score, rowid", args, check, limit)
 
 
 def _filtered(
-    conn: sqlite3.Connection, ranked: str, args: list[Any], filters: Filters, limit: int
+    conn: sqlite3.Connection, ranked: str, args: list[Any], check: tuple[str, list[Any]], limit: int
 ) -> list[tuple[int, float]]:
-    """Rowids from the ``ranked`` query that pass ``filters``, a chunk at a time until ``limit`` pass."""
-    check, params = filters.id_check()
+    """Rowids from the ``ranked`` query that pass ``check`` (:meth:`Filters.id_check`), a chunk at a time
+    until ``limit`` pass."""
+    check_sql, params = check
     cursor = conn.execute(ranked, args)
     found: list[tuple[int, float]] = []
     size = max(_FIRST_CHUNK, limit * 4)
@@ -240,7 +244,7 @@ def _filtered(
             chunk = cursor.fetchmany(size)
             if not chunk:
                 break
-            passed = {r[0] for r in conn.execute(check, [json.dumps([r[0] for r in chunk]), *params])}
+            passed = {r[0] for r in conn.execute(check_sql, [json.dumps([r[0] for r in chunk]), *params])}
             found += [(r[0], r[1]) for r in chunk if r[0] in passed]
             size = min(size * 4, _MAX_CHUNK)
     finally:
