@@ -99,12 +99,14 @@ _Page = tuple[Article, list[Discovered], EncodedResponse | None]
 _Parsed = _Page | ThresherError
 
 
-def parse_page(body: bytes, url: str) -> tuple[Article, list[Discovered]]:
-    """The article and the links of one page (pure: runs in a worker process when ``workers`` > 0).
+def parse_page(body: bytes, url: str, *, utf8: bool) -> tuple[Article, list[Discovered]]:
+    """The article and the links of one page, its body made UTF-8 first when ``utf8`` (pure).
 
     Raises:
         NotHTML: the body is not an HTML document.
     """
+    if utf8:
+        body = to_utf8(body)
     article = extract(body, url)
     links = extract_links(LexborHTMLParser(to_utf8(body)), url)
     return article, links
@@ -120,7 +122,7 @@ def process_page(raw: RawResponse, utf8: bool) -> _Page:
     Raises:
         NotHTML: the body is not an HTML document.
     """
-    article, links = parse_page(to_utf8(raw.body) if utf8 else raw.body, raw.url)
+    article, links = parse_page(raw.body, raw.url, utf8=utf8)
     encoded = None
     if article.kind == "article":
         # a response warcio cannot write goes to the archive as it is, to fail there as it always has
@@ -608,8 +610,7 @@ class Crawler:
         encoded: EncodedResponse | None = None
         try:
             if parsed is None:
-                body = to_utf8(result.body) if _is_utf8(result) else result.body
-                article, links = parse_page(body, result.url)
+                article, links = parse_page(result.body, result.url, utf8=_is_utf8(result))
             elif isinstance(parsed, ThresherError):
                 raise parsed
             else:
