@@ -28,11 +28,9 @@ __all__ = [
 
 # techidaily pastes banner blocks between these comments; they can open inside a <li> or <p> and close
 # outside it, so they are cut from the markup before the tree is built (MARKUP.md §5 trap 5).
-AFFILIATE_RANGE = re.compile(
-    rb"<!--\s*affiliate\s+ads\s+begin\s*-->.*?<!--\s*affiliate\s+ads\s+end\s*-->", re.I | re.S
-)
 _RANGE_BEGIN = re.compile(rb"<!--\s*affiliate\s+ads\s+begin\s*-->", re.I)
 _RANGE_END = re.compile(rb"<!--\s*affiliate\s+ads\s+end\s*-->", re.I)
+AFFILIATE_RANGE = re.compile(_RANGE_BEGIN.pattern + rb".*?" + _RANGE_END.pattern, re.I | re.S)
 # Attributes that hold the real image behind a lazy-loading placeholder, most specific first.
 _LAZY_ATTRS = (
     "data-lazy-src",
