@@ -15,14 +15,14 @@ import queue
 import threading
 
 from ..models import AddResult, Article
-from ..store import Archive, EncodedResponse, RawResponse
+from ..store import Archive
+from ..store.warc import Response
 
 __all__ = ["ArchiveWriter"]
 
 MAX_BATCH = 16  # pages per transaction at most (a batch is only what is waiting: no page waits for one)
 
-_Raw = RawResponse | EncodedResponse  # an EncodedResponse was encoded by a worker; it is only appended
-_Job = tuple[Article, _Raw | None, asyncio.AbstractEventLoop, "asyncio.Future[AddResult]"]
+_Job = tuple[Article, Response | None, asyncio.AbstractEventLoop, "asyncio.Future[AddResult]"]
 
 
 def _settle(future: asyncio.Future[AddResult], result: AddResult | None, error: BaseException | None) -> None:
@@ -44,7 +44,7 @@ class ArchiveWriter:
         self._thread = threading.Thread(target=self._run, name="thresher-archive", daemon=True)
         self._thread.start()
 
-    async def add(self, article: Article, raw: _Raw | None) -> AddResult:
+    async def add(self, article: Article, raw: Response | None) -> AddResult:
         """``archive.add(article, raw)``, in the writer thread; its result once committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[AddResult] = loop.create_future()
@@ -87,7 +87,7 @@ class ArchiveWriter:
         for (_, _, loop, future), (result, error) in zip(batch, outcomes, strict=True):
             loop.call_soon_threadsafe(_settle, future, result, error)
 
-    def _one(self, article: Article, raw: _Raw | None) -> tuple[AddResult | None, BaseException | None]:
+    def _one(self, article: Article, raw: Response | None) -> tuple[AddResult | None, BaseException | None]:
         try:
             return self.archive.add(article, raw), None
         except Exception as exc:

@@ -33,13 +33,12 @@ from .maintenance import markdown_files, rebuild_index, reprocess
 from .paths import article_path, resolve_inside
 from .rows import Existing, PendingRow, write_rows
 from .search import Filters, search_index
-from .warc import EncodedResponse, RawResponse, WarcRef, WarcStore
+from .warc import Response, WarcRef, WarcStore
 
 __all__ = ["Archive"]
 
-_Raw = RawResponse | EncodedResponse
-_Item = tuple[Article, "_Raw | None", "WarcRef | None"]
-_Prepared = tuple[Article, "_Raw | None", "WarcRef | None", str, str]  # + canonical URL, path
+_Item = tuple[Article, "Response | None", "WarcRef | None"]
+_Prepared = tuple[Article, "Response | None", "WarcRef | None", str, str]  # + canonical URL, path
 
 
 # Articles per index transaction in add_many. Each commit rewrites most leaf pages of the FTS5 segments and
@@ -129,7 +128,7 @@ class Archive:
 
     # ------------------------------------------------------------------ writing
 
-    def add(self, article: Article, raw: _Raw | None = None, *, ref: WarcRef | None = None) -> AddResult:
+    def add(self, article: Article, raw: Response | None = None, *, ref: WarcRef | None = None) -> AddResult:
         """Archive one article (and its raw response); returns new / updated / unchanged.
 
         ``raw`` is written to the WARC store (as given, when already encoded by
@@ -141,7 +140,7 @@ class Archive:
         return self._add_batch([(article, raw, ref)])[0]
 
     def add_many(
-        self, items: Iterable[Article | tuple[Article, _Raw | None]], *, batch: int = BULK_BATCH
+        self, items: Iterable[Article | tuple[Article, Response | None]], *, batch: int = BULK_BATCH
     ) -> Iterator[AddResult]:
         """Archive many articles, ``batch`` per index transaction (bulk imports and benchmarks).
 

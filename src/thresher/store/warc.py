@@ -57,6 +57,7 @@ __all__ = [
     "ORIGINAL_CONTENT_LENGTH",
     "EncodedResponse",
     "RawResponse",
+    "Response",
     "WarcRef",
     "WarcStore",
     "iter_warc_file",
@@ -154,6 +155,10 @@ def encode_response(
     return EncodedResponse(data, length)
 
 
+#: What :meth:`WarcStore.write` (and so ``Archive.add``) takes: a response to encode, or one already encoded.
+Response = RawResponse | EncodedResponse
+
+
 class WarcStore:
     """Append-only WARC files in one folder: write responses, read one back by reference, iterate all.
 
@@ -202,7 +207,7 @@ class WarcStore:
 
     def write(
         self,
-        response: RawResponse | EncodedResponse,
+        response: Response,
         *,
         request_headers: list[tuple[str, str]] | None = None,
     ) -> WarcRef:
