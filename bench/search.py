@@ -41,7 +41,6 @@ import os
 import random
 import re
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -60,6 +59,7 @@ try:
     import thresher
     from thresher.markdown import markdown_to_text
     from thresher.models import Article, Link, content_hash, count_words
+    from thresher.sqlite import sqlite3
 except ImportError as exc:  # pragma: no cover - reported as one line
     sys.exit(f"bench: cannot import thresher: {exc}")
 
@@ -410,6 +410,7 @@ def build(root: Path, articles: list[Article]) -> dict[str, Any]:
         "index_to_markdown": round(index_bytes / max(1, stats["markdown_bytes"]), 3),
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
+        "sqlite": f"{sqlite3.sqlite_version} ({sqlite3.__name__})",  # pysqlite3 with the `sqlite` extra
     }
 
 
@@ -704,7 +705,7 @@ def print_tables(f: dict[str, Any]) -> None:
     console.print(
         f"generation {f['generate_seconds']:.1f} s (not timed); load average {b['load_before']} before the "
         f"build, {b['load_after']} after, {f['load_end']} at the end; Markdown {_mb(b['markdown_bytes'])}, "
-        f"plain text {_mb(b['text_bytes'])}",
+        f"plain text {_mb(b['text_bytes'])}; SQLite {b['sqlite']}",
         highlight=False,
     )
     if not f["ripgrep_binary"]:

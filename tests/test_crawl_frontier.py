@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -20,6 +19,7 @@ import pytest
 
 from thresher.crawl.frontier import STATES, Frontier, HostState, NewURL
 from thresher.errors import ArchiveBusy, IndexCorrupt
+from thresher.sqlite import sqlite3
 from thresher.store.index import open_index
 
 ROOT = Path(__file__).resolve().parent.parent

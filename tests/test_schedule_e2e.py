@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from thresher.errors import CrawlLocked
 from thresher.fixtureserver import FixtureServer, SiteSpec
 from thresher.schedule import CrawlLock, CrawlRequest, Every, lock_state, run_watch
 from thresher.schedule.logs import run_logging
+from thresher.sqlite import sqlite3
 from thresher.store import Archive
 
 THRESHER = [sys.executable, "-m", "thresher"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +18,7 @@ from thresher.search_query import (
     QueryBuilder,
     build_query,
 )
+from thresher.sqlite import sqlite3
 
 COLUMNS = ("title", "description", "tags", "text")
 ROWS = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 import thresher
 from thresher.errors import IndexCorrupt, StoreError
 from thresher.models import AffiliateLink, Article, Link, content_hash
+from thresher.sqlite import sqlite3
 from thresher.store import Archive, RawResponse, rebuild_index
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"

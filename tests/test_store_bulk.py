@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from sqlite_utils import Database
 
 from thresher.errors import StoreError
 from thresher.models import Article, content_hash
+from thresher.sqlite import sqlite3
 from thresher.store import Archive
 
 # what sqlite-utils' enable_fts(create_triggers=True) made, as migration 0002 left it

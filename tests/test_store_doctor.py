@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from click.testing import CliRunner
 from thresher.cli import cli
 from thresher.extract import extract
 from thresher.schedule import CrawlLock, lock_state
+from thresher.sqlite import sqlite3
 from thresher.store import Archive, RawResponse
 
 

@@ -35,7 +35,7 @@ def _reference(archive: Archive, expression: str, where: str, params: list[Any],
     """The urls one joined, FTS-ordered query gives (the pre-#3-tuning search, without snippets)."""
     sql = (
         "select a.url from articles_fts join articles a on a.id = articles_fts.rowid "
-        f"where articles_fts match ? {where} order by articles_fts.rank limit ?"
+        f"where articles_fts match ? {where} order by articles_fts.rank, a.id limit ?"  # ties: lower id first
     )
     return [r[0] for r in archive.db.conn.execute(sql, [expression, *params, limit])]
 

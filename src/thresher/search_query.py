@@ -30,13 +30,13 @@ When no run is left (or the only word is longer than ``MAX_CHARS``) the result i
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Final, Self
 
 from .errors import StoreError
+from .sqlite import sqlite3
 
 __all__ = ["DEFAULT_TOKENIZE", "MAX_CHARS", "MAX_TERMS", "FtsQuery", "QueryBuilder", "build_query"]
 

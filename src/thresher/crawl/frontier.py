@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import sqlite3
 import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -45,6 +44,7 @@ from sqlite_utils import Database, Migrations
 from sqlite_utils.db import DescIndex
 
 from ..errors import ArchiveBusy, IndexCorrupt, StoreError
+from ..sqlite import sqlite3
 from ..urls import host_of
 
 __all__ = [

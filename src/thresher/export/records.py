@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from array import array
 from collections import Counter
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from typing import Any
 from ..errors import StoreError
 from ..models import format_datetime
 from ..search_query import QueryBuilder
+from ..sqlite import sqlite3
 from ..store import Archive
 from ..store.index import FTS_COLUMNS
 

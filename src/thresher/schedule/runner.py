@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import signal
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from typing import Any
 
 from ..config import Config, SiteConfig
 from ..errors import CrawlLocked, ThresherError
+from ..sqlite import sqlite3
 from .lock import CrawlLock, lock_state
 from .logs import run_logging
 from .runs import abandon_unfinished, finish_run, last_crawled, start_run

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import StoreError
 from ..models import format_datetime, parse_yaml_datetime
+from ..sqlite import sqlite3
 
 __all__ = ["RunRecord", "abandon_unfinished", "finish_run", "last_crawled", "list_runs", "start_run"]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from ..errors import ArchiveBusy, PostError, StoreError, ThresherError
 from ..files import atomic_write
 from ..models import AddResult, AddStatus, Article, SearchHit, format_datetime
 from ..search_query import QueryBuilder
+from ..sqlite import sqlite3
 from ..urls import canonicalize
 from .frontmatter import render_document
 from .index import FTS_COLUMNS, INDEX_NAME, open_index

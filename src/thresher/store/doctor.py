@@ -16,13 +16,13 @@ abandoned. WARC damage is reported, never rewritten.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import PostError, StoreError, ThresherError
 from ..models import Article
+from ..sqlite import sqlite3
 from .index import HEAD_FTS, INDEX_NAME, open_index
 from .maintenance import markdown_files, rebuild_index
 from .warc import WarcRef, WarcStore, iter_warc_file

@@ -7,13 +7,13 @@ Datasette with full-text search working.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
 from ..errors import ArchiveBusy, IndexCorrupt, StoreError
 from ..search_query import DEFAULT_TOKENIZE
+from ..sqlite import sqlite3
 
 __all__ = ["FTS_COLUMNS", "HEAD_FTS", "INDEX_NAME", "migrations", "open_index"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import PostError, StoreError, ThresherError
 from ..models import Article, format_datetime
+from ..sqlite import sqlite3
 from ..urls import canonicalize
 from .index import INDEX_NAME, open_index
 from .rows import Existing, write_row

@@ -11,7 +11,7 @@ build merging them (~210 µs an article against ~55 µs with one statement per b
 from __future__ import annotations
 
 import json
-import sqlite3
+from ..sqlite import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol

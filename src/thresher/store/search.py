@@ -39,13 +39,13 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ..errors import StoreError
 from ..models import SearchHit, format_datetime, parse_yaml_datetime
+from ..sqlite import sqlite3
 from .index import FTS_BM25_WEIGHTS, HEAD_FTS
 
 __all__ = ["BM25", "TIER_CAP", "TIER_MIN_MATCHES", "Filters", "search_index", "tier_expression"]
