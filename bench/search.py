@@ -387,8 +387,28 @@ class Timings:
         }
 
 
+def file_create_us(folder: Path, n: int = 300) -> float:
+    """Mean µs to create (and close) an empty file in a new subfolder of ``folder`` (before the build).
+
+    The build creates one file an article, so its rate moves with this. On ext4 without a journal the
+    kernel skips free inodes deleted in the last 60 s (360 s while their inode table block is dirty) on
+    every create (``recently_deleted``): right after a 100,000-file archive is deleted a create can cost
+    0.3-0.9 ms instead of tens of µs. The figure is printed so such a run can be told apart.
+    """
+    probe = folder / ".create-probe"
+    probe.mkdir(parents=True)
+    try:
+        started = time.perf_counter()
+        for i in range(n):
+            os.close(os.open(probe / f"{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return (time.perf_counter() - started) * 1e6 / n
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+
+
 def build(root: Path, articles: list[Article]) -> dict[str, Any]:
     """Add every article with ``add_many``; the wall clock, rate, statuses and sizes."""
+    create_us = file_create_us(root)
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     with thresher.Archive(root) as archive:
@@ -410,6 +430,7 @@ def build(root: Path, articles: list[Article]) -> dict[str, Any]:
         "index_to_markdown": round(index_bytes / max(1, stats["markdown_bytes"]), 3),
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
+        "file_create_us": round(create_us, 1),
         "sqlite": f"{sqlite3.sqlite_version} ({sqlite3.__name__})",  # pysqlite3 with the `sqlite` extra
     }
 
@@ -705,7 +726,8 @@ def print_tables(f: dict[str, Any]) -> None:
     console.print(
         f"generation {f['generate_seconds']:.1f} s (not timed); load average {b['load_before']} before the "
         f"build, {b['load_after']} after, {f['load_end']} at the end; Markdown {_mb(b['markdown_bytes'])}, "
-        f"plain text {_mb(b['text_bytes'])}; SQLite {b['sqlite']}",
+        f"plain text {_mb(b['text_bytes'])}; SQLite {b['sqlite']}; creating a file took "
+        f"{b['file_create_us']:.0f} µs before the build (see file_create_us)",
         highlight=False,
     )
     if not f["ripgrep_binary"]:
