@@ -5,9 +5,10 @@ a page; in the event loop it held up every fetch and timer meanwhile. The writer
 the loop. Pages go into one index transaction (``Archive.add_many``) with those that arrive up to
 ``linger`` (30 ms) after the first, or are already waiting: the per-transaction cost (commit, staging,
 lookups, a new FTS5 segment) is shared. At bench (a)'s pace a transaction of one page cost the thread
-~3 ms of CPU, ~1.5-2.3 ms a page in transactions of 6-16. The crawler lets a page waiting here free its
-host's slot (``Crawler._archive``), so the wait does not hold up the fetches. Each page's result comes back only once its transaction is committed, so
-the crawler still completes a URL in the frontier only after its article is safely in the archive.
+~3 ms of CPU, ~1.5-2.3 ms a page in transactions of 6-16. The crawler lets a page waiting here free
+its host's slot (``Crawler._archive``), so the wait does not hold up the fetches. Each page's result
+comes back only once its transaction is committed, so the crawler still completes a URL in the
+frontier only after its article is safely in the archive.
 """
 
 from __future__ import annotations
