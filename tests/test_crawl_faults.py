@@ -16,6 +16,7 @@ import pytest
 
 from thresher.config import Config, CrawlSettings, site_for_urls
 from thresher.crawl import Crawler, CrawlStats, Frontier
+from thresher.crawl import crawler as crawler_module
 from thresher.fixtureserver import (
     REDIRECT_CHAIN_HOPS,
     WRONG_CHARSET_TEXT,
@@ -199,8 +200,9 @@ def test_a_host_has_a_page_in_processing_beside_its_requests_within_budget(
     tmp_path: Path, per_host: int
 ) -> None:
     """Each host gets twice concurrency_per_host URLs at a time, so the next fetch waits on the delay
-    while the last page is extracted and archived; requests keep the delay, and the page budget holds
-    as tightly as before (at most concurrency_per_host - 1 pages over)."""
+    while the last page is extracted and archived; a page waiting for the archive writer frees its slot
+    (its URL stays in flight until written). Requests keep the delay, and the page budget holds as
+    tightly as before (at most concurrency_per_host - 1 pages over)."""
     spec = SiteSpec(name="pipe", address="127.0.0.6", n_articles=30, template="plain", disallow=[])
     budget = 14
     with FixtureServer([spec]) as server:
@@ -220,7 +222,7 @@ def test_a_host_has_a_page_in_processing_beside_its_requests_within_budget(
             frontier.claim = counting_claim  # type: ignore[method-assign,assignment]
             stats = asyncio.run(Crawler(config, archive, frontier).run())
         log = sorted(server.log, key=lambda r: r.time)
-    assert most == 2 * per_host
+    assert 2 * per_host <= most <= 2 * per_host + crawler_module._MAX_WRITING
     assert budget <= stats.fetched <= budget + per_host - 1
     if per_host == 1:
         gaps = [b.time - a.time for a, b in itertools.pairwise(log)]

@@ -112,3 +112,19 @@ def test_a_worker_encodes_an_articles_warc_record_and_nothing_else(tmp_path: Pat
     )
     article, _, encoded = process_page(listing, True)
     assert article.kind != "article" and encoded is None
+
+
+def test_the_fork_server_imports_the_function_module_for_the_workers() -> None:
+    import multiprocessing.forkserver
+
+    async def main() -> None:
+        pool = Workers(1, operator.truediv)
+        try:
+            assert await pool.run(1, 2) == 0.5
+        finally:
+            pool.close()
+
+    asyncio.run(main())
+    # a fork server started by Workers imports it once, so no worker pays for the import itself
+    assert operator.truediv.__module__ in multiprocessing.forkserver._forkserver._preload_modules
+    assert "__main__" in multiprocessing.forkserver._forkserver._preload_modules

@@ -65,3 +65,31 @@ def test_waiting_pages_share_a_transaction_and_a_bad_page_fails_alone(tmp_path: 
         assert all(isinstance(r, AddResult) and r.status == "new" for r in good)
         assert len(archive) == 5
         writer.close()  # idempotent
+
+
+def test_a_batch_waits_a_moment_for_pages_close_behind_its_first(tmp_path: Path) -> None:
+    batches: list[int] = []
+    with Archive(tmp_path) as archive:
+        add_many = archive.add_many
+
+        def recording(items: Iterable[Any], *, batch: int = 500) -> Iterator[AddResult]:
+            items = list(items)
+            batches.append(len(items))
+            return add_many(items, batch=batch)
+
+        archive.add_many = recording  # type: ignore[method-assign]
+        writer = ArchiveWriter(archive, linger=0.5)
+
+        async def main() -> None:
+            first = asyncio.create_task(writer.add(_article(0), None))
+            await asyncio.sleep(0.05)  # within the linger: same transaction
+            second = asyncio.create_task(writer.add(_article(1), None))
+            await asyncio.gather(first, second)
+            await writer.add(_article(2), None)  # alone: its batch ends with the linger
+
+        try:
+            asyncio.run(main())
+        finally:
+            writer.close()
+        assert batches == [2, 1]
+        assert len(archive) == 3

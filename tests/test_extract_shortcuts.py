@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import random
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,61 @@ def test_affiliate_ranges_cut_as_one_regex_would() -> None:
         if b"affiliate" in page:
             expected = dom.AFFILIATE_RANGE.subn(lambda m: dom._outer_end_tags(m.group(0)), page)
         assert dom.strip_affiliate_ranges(page) == expected, page
+
+
+# --- settled_kind: the crawl's shortcut past the extraction of listings ------------------------------------
+
+_LISTING_URLS = (
+    "https://example.com/",
+    "https://example.com/page/3/",
+    "https://example.com/tags/windows/",
+    "https://example.com/categories/Tips/Storage/",
+    "https://example.com/archives/2024/",
+)
+
+
+def _settles_as_extract_says(page: bytes, url: str) -> bool:
+    """settled_kind agrees with extract whenever it answers; whether it answered."""
+    settled = extract_module.settled_kind(page, url)
+    if settled is None:
+        return False
+    article = thresher.extract(page, url)
+    assert settled == (article.kind, article.robots), url
+    return True
+
+
+def test_settled_kind_agrees_with_extract_on_every_fixture_site_page() -> None:
+    from thresher.fixtureserver import FixtureServer, default_sites
+
+    settled: dict[str, int] = {}
+    with FixtureServer(default_sites(40)) as server:
+        for name, site in server._site_by_name.items():
+            for path, page in site.pages.items():
+                if "html" not in page.content_type:
+                    continue
+                if _settles_as_extract_says(page.body, site.base + path):
+                    settled[name] = settled.get(name, 0) + 1
+    # the shortcut is taken on every template's listings (home, /page/N/, tags, categories)
+    assert set(settled) == {"fix-guides", "byteguides", "oddbits"}
+    assert min(settled.values()) >= 3
+
+
+def test_settled_kind_agrees_with_extract_on_every_golden_page_at_listing_urls(fixtures_dir: Path) -> None:
+    pages = sorted((fixtures_dir / "pages").glob("*/*.html"))
+    assert pages
+    for path in pages:
+        page = path.read_bytes()
+        for url in _LISTING_URLS:
+            _settles_as_extract_says(page, url)
+        assert extract_module.settled_kind(page, "https://example.com/2024/01/a-post/") is None
+
+
+def test_settled_kind_leaves_marked_articles_and_article_paths_to_extract() -> None:
+    head = b"<html><head><meta name='generator' content='Hexo 7.0'><meta name='robots' content='NoIndex'>"
+    listing = head + b"</head><body><div class='home-article-list'><a href='/p/'>p</a></div></body></html>"
+    assert _settles_as_extract_says(listing, "https://example.com/page/2/")
+    assert extract_module.settled_kind(listing, "https://example.com/page/2/") == ("listing", ["noindex"])
+    assert extract_module.settled_kind(listing, "https://example.com/2024/01/post/") is None
+    assert extract_module.settled_kind(listing, "") is None
+    with pytest.raises(thresher.errors.NotHTML):
+        extract_module.settled_kind(b"\x00\x01 not html", "https://example.com/")

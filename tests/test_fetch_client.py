@@ -29,6 +29,7 @@ from thresher.fetch import (
     retry_later,
 )
 from thresher.fetch._coding import CappedDecoder
+from thresher.fetch.client import DEFAULT_ACCEPT
 
 UA = "thresher/0.1.0 (+https://github.com/thresher-archive/thresher)"
 URL = "https://a.example/post/"
@@ -658,3 +659,33 @@ def test_cancellation_is_not_swallowed() -> None:
                 await task
 
     asyncio.run(go())
+
+
+def test_requests_carry_the_same_headers_and_cookies_as_through_the_client() -> None:
+    """Requests go to the transport directly (Fetcher._send); they are what AsyncClient.stream sent: the
+    same headers in the same order, and a cookie a response set goes back on the next request."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        cookie = {"Set-Cookie": "session=abc; Path=/"} if len(seen) == 1 else {}
+        return httpx.Response(200, headers={"Content-Type": "text/html", **cookie}, content=HTML)
+
+    async def go() -> None:
+        async with Fetcher(user_agent=UA, transport=httpx.MockTransport(handler)) as f:
+            assert (await f.fetch(URL, etag='"v1"')).ok
+            assert (await f.fetch(URL)).ok
+        client = httpx.AsyncClient(
+            headers={"User-Agent": UA, "Accept-Encoding": f.accept_encoding},
+            transport=httpx.MockTransport(handler),
+        )
+        validator = {"Accept": DEFAULT_ACCEPT, "If-None-Match": '"v1"'}
+        async with client, client.stream("GET", URL, headers=validator):
+            pass
+
+    asyncio.run(go())
+    first, second, reference = seen
+    assert first.headers.raw == reference.headers.raw
+    assert "cookie" not in first.headers
+    assert second.headers["Cookie"] == "session=abc"
+    assert first.extensions["timeout"] == {"connect": 10.0, "read": 20.0, "write": 20.0, "pool": 60.0}

@@ -33,7 +33,7 @@ from .links import take_affiliate_links, take_also_read, take_promos, take_relat
 from .metadata import Metadata, read_meta_tags, read_metadata
 from .profiles import Profile, ProfileSet, default_profiles
 
-__all__ = ["extract"]
+__all__ = ["extract", "settled_kind"]
 
 # Page chrome that a generic page must lose before its body is scored (profiles know their own).
 _STRUCTURAL = (
@@ -74,6 +74,39 @@ def extract(
     if ranges:
         article.ad_networks.insert(0, "affiliate-ranges")
     return article
+
+
+def settled_kind(html: str | bytes, url: str) -> tuple[ArticleKind, list[str]] | None:
+    """The kind :func:`extract` gives the page, and its robots directives, when they are settled before
+    the body is read; None when only :func:`extract` can tell.
+
+    They are for a listing by its URL path (``/page/2/``, ``/tags/…``, the home page) whose page carries
+    none of its profile's article or page markers: :func:`extract` then calls it a listing whatever its
+    body, and a crawl, which archives only articles, needs no more. That is decided after the parse and
+    the meta tags (about 1 ms on a 70 kB listing, where the whole extraction takes ~30 ms, most of it
+    on the listing's hundreds of links). Whenever the answer is not None it is ``(extract(html,
+    url).kind, extract(html, url).robots)``.
+
+    Raises:
+        NotHTML: the input is not an HTML document (as :func:`extract`).
+    """
+    if not url or not _LISTING_PATH.search(_path(url)):
+        return None
+    data = to_utf8(html)
+    ensure_html(data)
+    data, _ = strip_affiliate_ranges(data)
+    tree = LexborHTMLParser(data)
+    page = _Extraction(tree, data, url, default_profiles(), None)
+    profile = page.profile
+    if profile.article + profile.listing + profile.page:
+        if page.kind_marked is None:
+            return None  # the markers can only be judged on the cleaned tree
+        # Cleaning only removes what the markers match (see _early_kinds): with no article or page
+        # marker in the untouched tree there is none in the cleaned one, so _kind answers "listing", by
+        # a listing marker or by the path.
+        if page.kind_marked and _matches(tree, profile.article + profile.page):
+            return None
+    return "listing", _robots_directives(page.meta.first("robots"), page.meta.first("thresher"))
 
 
 class _Extraction:
