@@ -11,12 +11,12 @@ build merging them (~210 µs an article against ~55 µs with one statement per b
 from __future__ import annotations
 
 import json
-from ..sqlite import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..models import Article, format_datetime
+from ..sqlite import sqlite3
 from ..urls import host_of
 
 __all__ = ["ARTICLE_COLUMNS", "Existing", "PendingRow", "write_row", "write_rows"]
