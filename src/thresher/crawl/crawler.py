@@ -221,6 +221,7 @@ class Crawler:
         self._query_variants: Counter[tuple[str, str]] = Counter()
         self._politeness = Politeness()
         self._pool: Workers | None = None
+        self._pool_start: asyncio.Future[Workers] | None = None  # the pool while it starts
         self._writer: ArchiveWriter | None = None
         # Tasks whose page is fetched and extracted and waits for the archive writer: they keep their
         # URL in flight (the frontier completes it once written) but free their host's slot.
@@ -289,9 +290,13 @@ class Crawler:
         ) as fetcher:
             tasks: dict[asyncio.Task[None], str] = {}
             if crawl.workers > 0:
-                # started now, a worker imports the extraction stack (~0.7 s) while robots.txt and the
-                # sitemaps are fetched, not while the first page waits for it
-                self._pool = Workers(crawl.workers, process_page)
+                # Started now, in a thread: the fork server imports the extraction stack (~0.7 s) before
+                # it forks the workers, and Workers() waits for that. Off the loop, robots.txt and the
+                # sitemaps are fetched meanwhile; on it, every host's first request waited (bench (b)
+                # lost ~2 points of its ceiling to that).
+                self._pool_start = asyncio.ensure_future(
+                    asyncio.to_thread(Workers, crawl.workers, process_page)
+                )
             # Archive writes (Markdown file, WARC record, index rows) block on the disk for a few ms a
             # page; in one writer thread they no longer hold up the fetches and timers of the loop.
             self._writer = ArchiveWriter(self.archive)
@@ -354,6 +359,10 @@ class Crawler:
                     await asyncio.gather(*tasks, return_exceptions=True)
                 raise
             finally:
+                if self._pool_start is not None:
+                    with contextlib.suppress(Exception, asyncio.CancelledError):
+                        self._pool = self._pool or await self._pool_start
+                    self._pool_start = None
                 if self._pool is not None:
                     self._pool.close()
                     self._pool = None
@@ -481,6 +490,8 @@ class Crawler:
         self._fetched_per_site[entry.site or ""] += 1
         errors = self.stats.failed.total()
         parsed: _Parsed | None = None
+        if self._pool is None and self._pool_start is not None:
+            self._pool = await self._pool_start
         if self._pool is not None and not self._pool.broken and _is_page(entry, result):
             # extraction is pure CPU work: in a worker process it runs beside the loop's fetches
             try:
