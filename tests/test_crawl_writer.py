@@ -30,19 +30,26 @@ def _article(n: int) -> Article:
     )
 
 
+def _record_batches(archive: Archive, gate: threading.Event | None = None) -> list[int]:
+    """Make ``archive.add_many`` note each batch's size (and wait for ``gate``, when given, first)."""
+    batches: list[int] = []
+    add_many = archive.add_many
+
+    def recording(items: Iterable[Any], *, batch: int = 500) -> Iterator[AddResult]:
+        items = list(items)
+        batches.append(len(items))
+        if gate is not None:
+            gate.wait(5)
+        return add_many(items, batch=batch)
+
+    archive.add_many = recording  # type: ignore[method-assign]
+    return batches
+
+
 def test_waiting_pages_share_a_transaction_and_a_bad_page_fails_alone(tmp_path: Path) -> None:
     gate = threading.Event()
-    batches: list[int] = []
     with Archive(tmp_path) as archive:
-        add_many = archive.add_many
-
-        def recording(items: Iterable[Any], *, batch: int = 500) -> Iterator[AddResult]:
-            items = list(items)
-            batches.append(len(items))
-            gate.wait(5)  # the first write is held until every page is queued
-            return add_many(items, batch=batch)
-
-        archive.add_many = recording  # type: ignore[method-assign]
+        batches = _record_batches(archive, gate)  # the first write is held until every page is queued
         writer = ArchiveWriter(archive)
         articles = [_article(n) for n in (0, 1, 2, -1, 3, 4)]  # -1: no URL, which Archive refuses
 
@@ -68,16 +75,8 @@ def test_waiting_pages_share_a_transaction_and_a_bad_page_fails_alone(tmp_path: 
 
 
 def test_a_batch_waits_a_moment_for_pages_close_behind_its_first(tmp_path: Path) -> None:
-    batches: list[int] = []
     with Archive(tmp_path) as archive:
-        add_many = archive.add_many
-
-        def recording(items: Iterable[Any], *, batch: int = 500) -> Iterator[AddResult]:
-            items = list(items)
-            batches.append(len(items))
-            return add_many(items, batch=batch)
-
-        archive.add_many = recording  # type: ignore[method-assign]
+        batches = _record_batches(archive)
         writer = ArchiveWriter(archive, linger=0.5)
 
         async def main() -> None:
