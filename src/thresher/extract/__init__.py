@@ -65,15 +65,24 @@ def extract(
     Raises:
         NotHTML: the input is not an HTML document (empty, binary, no markup).
     """
-    data = to_utf8(html)
-    ensure_html(data)
-    data, ranges = strip_affiliate_ranges(data)
-    tree = LexborHTMLParser(data)
-    profiles = profiles or default_profiles()
-    article = _Extraction(tree, data, url, profiles, profile).run()
+    page, ranges = _begin(html, url, profiles or default_profiles(), profile)
+    article = page.run()
     if ranges:
         article.ad_networks.insert(0, "affiliate-ranges")
     return article
+
+
+def _begin(html: str | bytes, url: str, profiles: ProfileSet, forced: str | None) -> tuple[_Extraction, bool]:
+    """The page as UTF-8, checked, its affiliate ranges cut, parsed and read up to its profile and meta
+    tags; and whether any range was cut.
+
+    Raises:
+        NotHTML: the input is not an HTML document.
+    """
+    data = to_utf8(html)
+    ensure_html(data)
+    data, ranges = strip_affiliate_ranges(data)
+    return _Extraction(LexborHTMLParser(data), data, url, profiles, forced), bool(ranges)
 
 
 def settled_kind(html: str | bytes, url: str) -> tuple[ArticleKind, list[str]] | None:
@@ -92,11 +101,7 @@ def settled_kind(html: str | bytes, url: str) -> tuple[ArticleKind, list[str]] |
     """
     if not url or not _LISTING_PATH.search(_path(url)):
         return None
-    data = to_utf8(html)
-    ensure_html(data)
-    data, _ = strip_affiliate_ranges(data)
-    tree = LexborHTMLParser(data)
-    page = _Extraction(tree, data, url, default_profiles(), None)
+    page, _ = _begin(html, url, default_profiles(), None)
     profile = page.profile
     if profile.article + profile.listing + profile.page:
         if page.kind_marked is None:
@@ -104,7 +109,7 @@ def settled_kind(html: str | bytes, url: str) -> tuple[ArticleKind, list[str]] |
         # Cleaning only removes what the markers match (see _early_kinds): with no article or page
         # marker in the untouched tree there is none in the cleaned one, so _kind answers "listing", by
         # a listing marker or by the path.
-        if page.kind_marked and _matches(tree, profile.article + profile.page):
+        if page.kind_marked and _matches(page.tree, profile.article + profile.page):
             return None
     return "listing", _robots_directives(page.meta.first("robots"), page.meta.first("thresher"))
 
