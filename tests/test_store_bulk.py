@@ -9,7 +9,7 @@ import pytest
 from sqlite_utils import Database
 
 from thresher.errors import StoreError
-from thresher.models import Article, content_hash
+from thresher.models import AffiliateLink, Article, Link, content_hash
 from thresher.sqlite import sqlite3
 from thresher.store import Archive
 
@@ -165,3 +165,57 @@ def test_an_archive_from_before_0007_gets_the_tier_index_filled(tmp_path: Path) 
         conn.execute("insert into articles_head_fts(articles_head_fts) values ('integrity-check')")
         archive.add(_article(30))
         assert [r[0] for r in conn.execute(head, ["printers"])] == [*every, 31]
+
+
+_ODD_TAGS = ["C++", "naïve café", "emoji 🙂", 'say "hi"', "back\\slash", "ünïcödé", "tab\there", "[1, 2]"]
+
+
+def _linked(n: int) -> Article:
+    also = [Link(url=f"https://bulk.example/also-{n}-{i}/", title=f"Also {i} «{n}»") for i in range(4)]
+    return _article(
+        n,
+        tags=[_ODD_TAGS[(n + i) % len(_ODD_TAGS)] for i in range(n % 4)],
+        categories=["Guides", f"Cat {n % 5}"][: 1 + n % 2],
+        also_read=also,
+        related=also[:1],
+        affiliate_links=[AffiliateLink(url=f"https://amzn.to/{n}", text="Buy it", network="amazon")],
+    )
+
+
+def _children(archive: Archive) -> dict[str, list[tuple[object, ...]]]:
+    out = {}
+    for table in ("tags", "categories", "links"):
+        q = f"select a.url, t.* from {table} t join articles a on a.id = t.article_id"
+        out[table] = sorted(r[:1] + r[2:] for r in archive.db.conn.execute(q))
+    return out
+
+
+def test_a_batch_over_the_parameter_limit_gives_the_rows_reindex_gives(tmp_path: Path) -> None:
+    # 300 articles a statement-limited batch: 37 article rows and 166 link rows a statement, so the
+    # multi-row inserts split; tags and categories come from the staged JSON arrays
+    items = [_linked(n) for n in range(300)]
+    with Archive(tmp_path / "a") as archive:
+        assert {r.status for r in archive.add_many(items, batch=300)} == {"new"}
+        bulk = _children(archive)
+        assert len(bulk["links"]) == 300 * 6
+        assert ("https://bulk.example/post-2/", "emoji 🙂", 0) in bulk["tags"]
+        ids = "select url, id from articles order by id"
+        assert [u for u, _ in archive.db.conn.execute(ids)] == [a.url for a in items]
+        archive.reindex()  # one row at a time, through write_row
+        assert _children(archive) == bulk
+        # a changed batch replaces each article's children and keeps one version per change
+        changed = [_linked(n) for n in range(0, 300, 2)]
+        for a in changed:
+            a.tags = ["replaced"]
+            a.content_hash = content_hash(a.url)
+        assert {r.status for r in archive.add_many(changed + items[1::2], batch=300)} == {
+            "updated",
+            "unchanged",
+        }
+        after = _children(archive)
+        assert [t for t in after["tags"] if t[0] == items[2].url] == [(items[2].url, "replaced", 0)]
+        assert after["links"] == bulk["links"]
+        assert archive.db.conn.execute("select count(*) from versions").fetchone()[0] == 150
+        seen = archive.db.conn.execute("select count(distinct last_seen) from articles").fetchone()[0]
+        assert seen == 1  # the unchanged half moved last_seen too
+        assert archive.db.conn.execute("pragma integrity_check").fetchone()[0] == "ok"

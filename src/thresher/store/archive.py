@@ -190,7 +190,7 @@ class Archive:
         }
         results: list[AddResult] = []
         pending: list[PendingRow] = []
-        unchanged: list[tuple[str, int]] = []
+        unchanged: list[int] = []
         stale: list[str] = []
         files: list[tuple[Path, Article]] = []
         for article, raw, ref, url, rel in chunk:
@@ -198,7 +198,7 @@ class Archive:
             target = self._target(rel)
             same = old is not None and old.content_hash == article.content_hash
             if old is not None and same and old.path == rel and target.exists():
-                unchanged.append((now, old.id))
+                unchanged.append(old.id)
                 results.append(AddResult(status="unchanged", url=url, path=rel))
                 continue
             files.append((target, article))
@@ -242,10 +242,14 @@ class Archive:
 
     @staticmethod
     def _write_index(
-        conn: sqlite3.Connection, pending: list[PendingRow], unchanged: list[tuple[str, int]], now: str
+        conn: sqlite3.Connection, pending: list[PendingRow], unchanged: list[int], now: str
     ) -> None:
         write_rows(conn, pending, now)
-        conn.executemany("update articles set last_seen = ? where id = ?", unchanged)
+        if unchanged:  # one statement, not one step a row (see rows.py)
+            conn.execute(
+                "update articles set last_seen = ? where id in (select value from json_each(?))",
+                [now, json.dumps(unchanged)],
+            )
 
     def _target(self, rel: str) -> Path:
         """The file for ``rel`` (``<host>/<name>.md`` from article_path), its folder made and checked once.
