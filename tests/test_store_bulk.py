@@ -219,3 +219,114 @@ def test_a_batch_over_the_parameter_limit_gives_the_rows_reindex_gives(tmp_path:
         seen = archive.db.conn.execute("select count(distinct last_seen) from articles").fetchone()[0]
         assert seen == 1  # the unchanged half moved last_seen too
         assert archive.db.conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+
+
+# add_many with more than one batch overlaps them: batch N+1 is decided and its files are written while
+# batch N's rows go in. These tests stop, interrupt and race that overlap.
+
+
+def _files_and_rows(archive: Archive) -> tuple[set[str], set[str]]:
+    files = {str(p.relative_to(archive.root)) for p in archive.markdown_files()}
+    rows = {r[0] for r in archive.db.conn.execute("select path from articles")}
+    return files, rows
+
+
+def test_a_consumer_that_stops_early_still_lands_the_batch_in_flight(tmp_path: Path) -> None:
+    items = [_article(n) for n in range(50)]
+    with Archive(tmp_path / "a") as archive:
+        results = archive.add_many(items, batch=10)
+        first = [next(results) for _ in range(10)]
+        assert [r.status for r in first] == ["new"] * 10
+        results.close()  # batch 2's files were being written: its rows land too, nothing more
+        files, rows = _files_and_rows(archive)
+        assert len(rows) == 20
+        assert files == rows
+        assert {r.status for r in archive.add_many(items, batch=10)} == {"unchanged", "new"}
+        assert len(archive) == 50
+
+
+def test_closing_the_archive_lands_the_batch_in_flight(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a")
+    results = archive.add_many([_article(n) for n in range(30)], batch=10)
+    next(results)
+    archive.close()
+    with Archive(tmp_path / "a") as again:
+        files, rows = _files_and_rows(again)
+        assert len(rows) == 20
+        assert files == rows
+
+
+def test_an_input_that_fails_part_way_keeps_every_batch_read_before(tmp_path: Path) -> None:
+    def items() -> object:
+        for n in range(100):
+            if n == 35:
+                raise ValueError("the source broke")
+            yield _article(n)
+
+    with Archive(tmp_path / "a") as archive:
+        got = []
+        with pytest.raises(ValueError, match="source broke"):
+            got.extend(archive.add_many(items(), batch=10))  # type: ignore[arg-type]
+        files, rows = _files_and_rows(archive)
+        assert len(got) == 20  # yielded: the batches that had committed before the error
+        assert len(rows) == 30  # and the one whose files were written lands all the same
+        assert files == rows
+
+
+def test_a_file_that_fails_leaves_no_file_of_the_batch_after_it(tmp_path: Path) -> None:
+    items = [_article(n) for n in range(60)]
+    with Archive(tmp_path / "a") as archive:
+        archive.root.joinpath("bulk.example").mkdir(parents=True)
+        blocker = archive.root / "bulk.example" / "post-25.md"
+        blocker.mkdir()  # batch 2 (posts 20-39) cannot be written
+        got = []
+        with pytest.raises(StoreError, match="post-25"):
+            got.extend(archive.add_many(items, batch=20))
+        assert len(got) == 20
+        files, rows = _files_and_rows(archive)
+        assert len(rows) == 20
+        assert not any(f.endswith(f"post-{n}.md") for f in files for n in range(40, 60))
+        assert archive.db.conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert not list((archive.root / ".tmp").iterdir())
+        blocker.rmdir()
+        assert len([r for r in archive.add_many(items, batch=20) if r.status == "new"]) == 40
+
+
+def test_another_writer_between_batches_is_seen(tmp_path: Path) -> None:
+    # batch 2 is decided while batch 1 commits; another connection then adds two of its URLs, one with
+    # the same content, one with other content: batch 2 is decided again and reports what add() would
+    items = [_article(n) for n in range(30)]
+    with Archive(tmp_path / "a") as archive:
+        results = archive.add_many(items, batch=10)
+        assert [next(results).status for _ in range(10)] == ["new"] * 10
+        with Archive(tmp_path / "a") as other:
+            other.add(_article(12))
+            other.add(_article(13, "Another writer's body."))
+        rest = list(results)
+        assert [(r.url, r.status) for r in rest[:4]] == [
+            (items[10].url, "new"),
+            (items[11].url, "new"),
+            (items[12].url, "unchanged"),
+            (items[13].url, "updated"),
+        ]
+        assert {r.status for r in rest[4:]} == {"new"}
+        assert archive.get(items[13].url).text == items[13].text  # type: ignore[union-attr]
+        versions = archive.db.conn.execute("select content_hash from versions").fetchall()
+        assert versions == [(content_hash("Another writer's body."),)]
+        files, rows = _files_and_rows(archive)
+        assert len(rows) == 30
+        assert files == rows
+
+
+def test_an_add_while_add_many_is_paused_keeps_every_result(tmp_path: Path) -> None:
+    items = [_article(n) for n in range(30)]
+    with Archive(tmp_path / "a") as archive:
+        results = archive.add_many(items, batch=10)
+        got = [next(results) for _ in range(10)]
+        assert archive.add(_article(99)).status == "new"  # lands batch 2 first
+        assert archive.add(_article(15, "Changed while paused.")).status == "updated"
+        got += list(results)
+        assert [r.url for r in got] == [a.url for a in items]
+        assert [r.status for r in got] == ["new"] * 30
+        assert len(archive) == 31
+        assert archive.get(items[15].url).text == "Changed while paused."  # type: ignore[union-attr]

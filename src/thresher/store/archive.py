@@ -13,10 +13,12 @@ one transaction. Re-adding unchanged content rewrites nothing (``last_seen`` liv
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,30 @@ _STALE_SECONDS = 600
 _FILE_THREAD_MIN = 16
 
 
+@dataclass(slots=True)
+class _Plan:
+    """One chunk of distinct URLs decided against the index: what each add reports and what to write."""
+
+    now: str
+    prepared: list[_Prepared] = field(default_factory=list)  # the chunk, raw responses already stored
+    results: list[AddResult] = field(default_factory=list)
+    pending: list[PendingRow] = field(default_factory=list)  # rows to upsert
+    unchanged: list[int] = field(default_factory=list)  # ids whose last_seen moves
+    stale: list[str] = field(default_factory=list)  # files articles moved away from
+    files: list[tuple[Path, Article]] = field(default_factory=list)
+    writing: Future[None] | None = None  # the files on the file thread
+    landed: bool = False  # its rows are committed
+
+    def redo(self, fresh: _Plan) -> None:
+        """Take the decisions of ``fresh`` (the same chunk decided again)."""
+        self.prepared, self.results, self.pending = fresh.prepared, fresh.results, fresh.pending
+        self.unchanged, self.stale, self.files = fresh.unchanged, fresh.stale, fresh.files
+
+    @property
+    def targets(self) -> list[Path]:
+        return [target for target, _ in self.files]
+
+
 def _clear_stale(folder: Path) -> None:
     """Remove temp files left by a killed writer."""
     cutoff = datetime.now(UTC).timestamp() - _STALE_SECONDS
@@ -87,6 +113,8 @@ class Archive:
         _clear_stale(self._tmp)
         self._queries = QueryBuilder(FTS_COLUMNS)
         self._file_thread: ThreadPoolExecutor | None = None  # made on the first big batch
+        self._ahead: _Plan | None = None  # add_many's batch whose files are written, rows not yet
+        self._ahead_version = 0  # data_version when that batch was decided
 
     def _files_executor(self) -> ThreadPoolExecutor:
         if self._file_thread is None:
@@ -96,7 +124,11 @@ class Archive:
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        """Close the index connection."""
+        """Close the index connection (after landing a batch add_many left in flight)."""
+        if self._ahead is not None:
+            with contextlib.suppress(ThresherError, sqlite3.Error):
+                self._land_ahead()
+            self._drop_ahead()
         if self._file_thread is not None:
             self._file_thread.shutdown(wait=True)
             self._file_thread = None
@@ -144,27 +176,52 @@ class Archive:
     ) -> Iterator[AddResult]:
         """Archive many articles, ``batch`` per index transaction (bulk imports and benchmarks).
 
-        A batch's files are each written atomically first, then its rows in one transaction; a crash
-        loses at most the open batch's rows, which the next run (or ``reindex``) restores from the files.
-        Results come a batch at a time.
+        Every file is written atomically before the transaction that adds its row commits. With more
+        than one batch, the work overlaps: while one batch's rows go in and commit, the file thread
+        is already writing the next batch's files (decided against the index as the previous batch
+        left it; if another writer commits in between, the batch is decided again). A crash loses at
+        most the rows of the two batches in flight, which the next run (or ``reindex``) restores from
+        their files. Results come a batch at a time; a consumer that stops early still gets the batch
+        whose files are written landed in the index.
         """
+        batches = self._batches(items, batch)
+        first = next(batches, None)
+        if first is None:
+            return
+        second = next(batches, None)
+        if second is None:  # one batch (the crawl's writer): one transaction, nothing to overlap
+            yield from self._add_prepared(first)
+            return
+        yield from self._pipelined(itertools.chain((first, second), batches))
+
+    def _batches(
+        self, items: Iterable[Article | tuple[Article, Response | None]], size: int
+    ) -> Iterator[list[_Prepared]]:
         pending: list[_Item] = []
         for item in items:
             pending.append((*item, None) if isinstance(item, tuple) else (item, None, None))
-            if len(pending) >= batch:
-                yield from self._add_batch(pending)
+            if len(pending) >= size:
+                yield self._prepare(pending)
                 pending = []
         if pending:
-            yield from self._add_batch(pending)
+            yield self._prepare(pending)
 
-    def _add_batch(self, items: list[_Item]) -> list[AddResult]:
-        """Add ``items`` in one transaction, in order (a URL given twice is added twice, in turn)."""
+    @staticmethod
+    def _prepare(items: list[_Item]) -> list[_Prepared]:
         prepared: list[_Prepared] = []
         for article, raw, ref in items:
             url = canonicalize(article.canonical_url or article.url)
             if not url:
                 raise StoreError("cannot archive an article without a URL")
             prepared.append((article, raw, ref, url, str(article_path(url))))
+        return prepared
+
+    def _add_batch(self, items: list[_Item]) -> list[AddResult]:
+        """Add ``items`` in one transaction, in order (a URL given twice is added twice, in turn)."""
+        return self._add_prepared(self._prepare(items))
+
+    def _add_prepared(self, prepared: list[_Prepared]) -> list[AddResult]:
+        self._land_ahead()  # a batch add_many left in flight goes first
         results: list[AddResult] = []
         with self._transaction() as conn:
             now = _now()
@@ -172,14 +229,118 @@ class Archive:
             seen: set[str] = set()
             for i, (*_, url, _rel) in enumerate(prepared):
                 if url in seen:  # the second add of a URL must see the first one's row
-                    results += self._add_chunk(conn, prepared[start:i], now)
+                    results += self._apply(conn, self._decide(conn, prepared[start:i], now))
                     start, seen = i, set()
                 seen.add(url)
-            results += self._add_chunk(conn, prepared[start:], now)
+            results += self._apply(conn, self._decide(conn, prepared[start:], now))
         return results
 
-    def _add_chunk(self, conn: sqlite3.Connection, chunk: list[_Prepared], now: str) -> list[AddResult]:
-        """Write the files of ``chunk`` (distinct URLs), then its rows; inside the caller's transaction."""
+    # -- add_many's overlap: decide batch N+1 and start its files while batch N's rows go in
+
+    def _pipelined(self, batches: Iterator[list[_Prepared]]) -> Iterator[AddResult]:
+        inflight: _Plan | None = None  # this generator's batch in flight (self._ahead until landed)
+        try:
+            for prepared in batches:
+                if inflight is not None and inflight.landed:  # landed by another write meanwhile
+                    yield from inflight.results
+                    inflight = None
+                if len({p[3] for p in prepared}) < len(prepared):  # a URL twice: in turn, as add() would
+                    yield from self._land_ahead()
+                    inflight = None
+                    yield from self._add_prepared(prepared)
+                    continue
+                try:
+                    with self._transaction() as conn:
+                        if inflight is not None:
+                            self._write_ahead(conn, inflight)
+                        plan = self._decide(
+                            conn, prepared, _now(), in_flight=inflight.targets if inflight else ()
+                        )
+                        previous = inflight.writing if inflight is not None else None
+                        plan.writing = self._files_executor().submit(self._write_files, plan.files, previous)
+                        self._ahead = plan
+                        if inflight is not None:
+                            self._finish_files(inflight)
+                        self._ahead_version = self._data_version(conn)
+                except BaseException:
+                    self._drop_ahead()
+                    raise
+                done, inflight = inflight, plan
+                if done is not None:
+                    done.landed = True
+                    yield from done.results
+            self._land_ahead()
+            if inflight is not None:
+                yield from inflight.results
+        except BaseException:
+            # the input failed or the consumer stopped: the batch whose files are written still lands
+            with contextlib.suppress(ThresherError, sqlite3.Error):
+                self._land_ahead()
+            self._drop_ahead()
+            raise
+
+    def _write_ahead(self, conn: sqlite3.Connection, plan: _Plan) -> None:
+        """Write the rows of the batch in flight, deciding it again if another writer came in between."""
+        if self._data_version(conn) != self._ahead_version:
+            self._wait(plan)  # its files are the ones it decided; decide again and write what that says
+            fresh = self._decide(conn, plan.prepared, plan.now)
+            self._write_files(fresh.files)
+            plan.redo(fresh)
+        self._write_index(conn, plan.pending, plan.unchanged, plan.now)
+
+    def _land_ahead(self) -> list[AddResult]:
+        """Write the rows of the batch add_many has in flight (if any) and commit; its results."""
+        plan = self._ahead
+        if plan is None:
+            return []
+        try:
+            with self._transaction() as conn:
+                self._write_ahead(conn, plan)
+                self._finish_files(plan)
+        except BaseException:
+            self._drop_ahead()
+            raise
+        self._ahead = None
+        plan.landed = True
+        return plan.results
+
+    def _drop_ahead(self) -> None:
+        """After an error: let the file thread finish what it was given (its files stay, unindexed)."""
+        plan, self._ahead = self._ahead, None
+        if plan is not None:
+            with contextlib.suppress(Exception):
+                self._wait(plan)
+
+    @staticmethod
+    def _wait(plan: _Plan) -> None:
+        if plan.writing is not None:
+            writing, plan.writing = plan.writing, None
+            writing.result()
+
+    def _finish_files(self, plan: _Plan) -> None:
+        """Wait for the plan's files, then remove the files its articles moved away from."""
+        self._wait(plan)
+        written = {p.path for p in plan.pending}
+        for rel in plan.stale:  # a path another article of this chunk now uses is that article's file
+            if rel not in written:
+                with contextlib.suppress(OSError, ThresherError):
+                    resolve_inside(self.root, rel).unlink()
+
+    @staticmethod
+    def _data_version(conn: sqlite3.Connection) -> int:
+        """Changes whenever another connection commits (SQLite's ``PRAGMA data_version``)."""
+        return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    # -- one chunk of distinct URLs: decide against the index, then write files and rows
+
+    def _decide(
+        self, conn: sqlite3.Connection, chunk: list[_Prepared], now: str, *, in_flight: Iterable[Path] = ()
+    ) -> _Plan:
+        """What adding ``chunk`` (distinct URLs) means, given the index: statuses, files, rows.
+
+        Raw responses are written to the WARC store here (once: the plan keeps their references).
+        ``in_flight`` are files queued on the file thread, which count as present.
+        """
         found = {
             r[0]: Existing(*r[1:])
             for r in conn.execute(
@@ -188,52 +349,56 @@ class Archive:
                 [json.dumps([p[3] for p in chunk])],
             )
         }
-        results: list[AddResult] = []
-        pending: list[PendingRow] = []
-        unchanged: list[int] = []
-        stale: list[str] = []
-        files: list[tuple[Path, Article]] = []
+        queued = set(in_flight)
+        plan = _Plan(now=now)
         for article, raw, ref, url, rel in chunk:
             old = found.get(url)
             target = self._target(rel)
             same = old is not None and old.content_hash == article.content_hash
-            if old is not None and same and old.path == rel and target.exists():
-                unchanged.append(old.id)
-                results.append(AddResult(status="unchanged", url=url, path=rel))
+            if old is not None and same and old.path == rel and (target in queued or target.exists()):
+                plan.prepared.append((article, raw, ref, url, rel))
+                plan.unchanged.append(old.id)
+                plan.results.append(AddResult(status="unchanged", url=url, path=rel))
                 continue
-            files.append((target, article))
             if raw is not None:
                 ref = self.warc.write(raw)
+            plan.prepared.append((article, None, ref, url, rel))
+            plan.files.append((target, article))
             status: AddStatus = "new" if old is None else ("unchanged" if same else "updated")
             if old is not None and old.path != rel:
-                stale.append(old.path)
-            pending.append(PendingRow(article, url, rel, old, ref))
-            results.append(AddResult(status=status, url=url, path=rel))
-        if len(files) < _FILE_THREAD_MIN:
-            self._write_files(files)
-            self._write_index(conn, pending, unchanged, now)
+                plan.stale.append(old.path)
+            plan.pending.append(PendingRow(article, url, rel, old, ref))
+            plan.results.append(AddResult(status=status, url=url, path=rel))
+        return plan
+
+    def _apply(self, conn: sqlite3.Connection, plan: _Plan) -> list[AddResult]:
+        """Write the plan's files and rows inside the caller's transaction; its results."""
+        if len(plan.files) < _FILE_THREAD_MIN:
+            self._write_files(plan.files)
+            self._write_index(conn, plan.pending, plan.unchanged, plan.now)
         else:
             # The files are written on the file thread while the rows go into the index here: FTS5 and
             # the file system calls release the GIL, so on two cores the two overlap (a third less time
             # for a bulk add). The transaction commits only after every file is in place, so the crash
             # contract is the one of writing them first: files, then the rows that point at them.
-            writing = self._files_executor().submit(self._write_files, files)
+            plan.writing = self._files_executor().submit(self._write_files, plan.files)
             try:
-                self._write_index(conn, pending, unchanged, now)
+                self._write_index(conn, plan.pending, plan.unchanged, plan.now)
             except BaseException:
                 with contextlib.suppress(Exception):
-                    writing.result()  # let the thread finish before the rollback; its error is secondary
+                    self._wait(plan)  # let the thread finish before the rollback; its error is secondary
                 raise
-            writing.result()
-        written = {p.path for p in pending}
-        for rel in stale:  # a path another article of this chunk now uses is that article's file
-            if rel not in written:
-                with contextlib.suppress(OSError, ThresherError):
-                    resolve_inside(self.root, rel).unlink()
-        return results
+        self._finish_files(plan)
+        return plan.results
 
-    def _write_files(self, files: Sequence[tuple[Path, Article]]) -> None:
-        """Write each article's document atomically (temp file in the archive's temp folder + rename)."""
+    def _write_files(self, files: Sequence[tuple[Path, Article]], after: Future[None] | None = None) -> None:
+        """Write each article's document atomically (temp file in the archive's temp folder + rename).
+
+        ``after`` is the file-thread task queued before this one: if it failed, its batch's rows will
+        not be written and neither are these files (no file of a batch that never gets indexed).
+        """
+        if after is not None and (after.cancelled() or after.exception() is not None):
+            raise StoreError("not written: the files of the batch before failed")
         for target, article in files:
             try:
                 atomic_write(target, render_document(article), fsync=False, tmp_dir=self._tmp)
