@@ -387,6 +387,10 @@ class Timings:
         }
 
 
+# above this a create is being slowed by the file system (see file_create_us); the report says so
+SLOW_CREATE_US = 150
+
+
 def file_create_us(folder: Path, n: int = 300) -> float:
     """Mean µs to create (and close) an empty file in a new subfolder of ``folder`` (before the build).
 
@@ -730,6 +734,13 @@ def print_tables(f: dict[str, Any]) -> None:
         f"{b['file_create_us']:.0f} µs before the build (see file_create_us)",
         highlight=False,
     )
+    if b["file_create_us"] > SLOW_CREATE_US:
+        console.print(
+            f"[yellow]creating a file cost {b['file_create_us']:.0f} µs[/] (tens of µs on a quiet disk), so "
+            "the build rate above is held down by the file system: on ext4 without a journal a mass "
+            "deletion in the last minutes does this (see bench/README.md)",
+            highlight=False,
+        )
     if not f["ripgrep_binary"]:
         console.print("[yellow]ripgrep is missing[/]: `pip install ripgrep` or `apt-get install ripgrep`")
 
