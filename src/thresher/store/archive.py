@@ -197,6 +197,7 @@ class Archive:
     def _batches(
         self, items: Iterable[Article | tuple[Article, Response | None]], size: int
     ) -> Iterator[list[_Prepared]]:
+        """``items`` in batches of ``size``, each prepared (canonical URL and path) as it fills."""
         pending: list[_Item] = []
         for item in items:
             pending.append((*item, None) if isinstance(item, tuple) else (item, None, None))
@@ -208,6 +209,7 @@ class Archive:
 
     @staticmethod
     def _prepare(items: list[_Item]) -> list[_Prepared]:
+        """Each item with its canonical URL and archive path."""
         prepared: list[_Prepared] = []
         for article, raw, ref in items:
             url = canonicalize(article.canonical_url or article.url)
@@ -221,6 +223,7 @@ class Archive:
         return self._add_prepared(self._prepare(items))
 
     def _add_prepared(self, prepared: list[_Prepared]) -> list[AddResult]:
+        """Add a prepared batch in one transaction, after any batch add_many has in flight."""
         self._land_ahead()  # a batch add_many left in flight goes first
         results: list[AddResult] = []
         with self._transaction() as conn:
