@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -330,3 +331,63 @@ def test_an_add_while_add_many_is_paused_keeps_every_result(tmp_path: Path) -> N
         assert [r.status for r in got] == ["new"] * 30
         assert len(archive) == 31
         assert archive.get(items[15].url).text == "Changed while paused."  # type: ignore[union-attr]
+
+
+_BULK_KILLER = """
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from thresher.models import Article, content_hash
+from thresher.store import Archive
+
+def articles():
+    for i in range(100_000):
+        body = f"## Part {i}\\n\\n" + ("Words about disks and drivers. " * 200) + "\\n"
+        url = f"https://kill.example/post-{i}/"
+        yield Article(url=url, canonical_url=url, title=f"Post {i}", markdown=body, text=body, word_count=600,
+                      content_hash=content_hash(body), published=datetime(2024, 1, 1, tzinfo=UTC))
+
+with Archive(sys.argv[1]) as archive:
+    for i, result in enumerate(archive.add_many(articles(), batch=50)):
+        if i == 120:
+            print("running", flush=True)
+"""
+
+
+def _killed_article(i: int) -> Article:
+    """Article ``i`` as the killed writer made it."""
+    body = f"## Part {i}\n\n" + ("Words about disks and drivers. " * 200) + "\n"
+    return _article(
+        i, body, url=f"https://kill.example/post-{i}/", canonical_url=f"https://kill.example/post-{i}/"
+    )
+
+
+def test_kill_9_mid_add_many_leaves_whole_files_and_at_most_two_batches_unindexed(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "a"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _BULK_KILLER, str(root)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "running"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    for path in (root / "kill.example").glob("*.md"):  # every file that exists is whole
+        doc = path.read_text(encoding="utf-8")
+        assert doc.startswith("---\n") and doc.endswith("\n") and "Words about disks" in doc
+    with Archive(root) as archive:
+        assert archive.db.conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        files, rows = _files_and_rows(archive)
+        assert len(rows) >= 150 and rows <= files
+        assert len(files - rows) <= 100  # the two batches in flight at most
+        n = len(files)
+        again = [_killed_article(i) for i in range(n + 10)]
+        statuses = Counter(r.status for r in archive.add_many(again, batch=50))
+        assert statuses["new"] == n + 10 - len(rows)  # the unindexed files are indexed now
+        files, rows = _files_and_rows(archive)
+        assert files == rows and len(rows) == n + 10
