@@ -10,7 +10,7 @@ import pytest
 from sqlite_utils import Database
 
 from thresher.errors import StoreError
-from thresher.models import AffiliateLink, Article, Link, content_hash
+from thresher.models import AddResult, AffiliateLink, Article, Link, content_hash
 from thresher.sqlite import sqlite3
 from thresher.store import Archive
 
@@ -265,7 +265,7 @@ def test_an_input_that_fails_part_way_keeps_every_batch_read_before(tmp_path: Pa
             yield _article(n)
 
     with Archive(tmp_path / "a") as archive:
-        got = []
+        got: list[AddResult] = []
         with pytest.raises(ValueError, match="source broke"):
             got.extend(archive.add_many(items(), batch=10))  # type: ignore[arg-type]
         files, rows = _files_and_rows(archive)
@@ -280,7 +280,7 @@ def test_a_file_that_fails_leaves_no_file_of_the_batch_after_it(tmp_path: Path) 
         archive.root.joinpath("bulk.example").mkdir(parents=True)
         blocker = archive.root / "bulk.example" / "post-25.md"
         blocker.mkdir()  # batch 2 (posts 20-39) cannot be written
-        got = []
+        got: list[AddResult] = []
         with pytest.raises(StoreError, match="post-25"):
             got.extend(archive.add_many(items, batch=20))
         assert len(got) == 20

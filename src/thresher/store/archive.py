@@ -16,7 +16,7 @@ import contextlib
 import itertools
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -173,7 +173,7 @@ class Archive:
 
     def add_many(
         self, items: Iterable[Article | tuple[Article, Response | None]], *, batch: int = BULK_BATCH
-    ) -> Iterator[AddResult]:
+    ) -> Generator[AddResult, None, None]:
         """Archive many articles, ``batch`` per index transaction (bulk imports and benchmarks).
 
         Every file is written atomically before the transaction that adds its row commits. With more
