@@ -182,6 +182,13 @@ def _real_source(img: Any) -> str | None:
     return None
 
 
+def _use_real_source(img: Any) -> None:
+    """Put a lazy image's real source (data-src, data-lazy-src, …) into its ``src``."""
+    real = _real_source(img)
+    if real:
+        img.attrs["src"] = real
+
+
 def rewrite_lazy_images(root: Any) -> None:
     """Put the real image into ``src`` (data-src, data-lazy-src, …) and resolve ``<noscript>`` twins.
 
@@ -194,9 +201,7 @@ def rewrite_lazy_images(root: Any) -> None:
         if node.tag != "img":
             noscripts.append(node)
             continue
-        real = _real_source(node)
-        if real:
-            node.attrs["src"] = real
+        _use_real_source(node)
     for ns in reversed(noscripts):
         prev = ns.prev
         while prev is not None and prev.tag == "-text" and not (prev.text_content or "").strip():
@@ -225,8 +230,8 @@ def absolutize(root: Any, base_url: str, *, lazy_images: bool = False) -> list[t
     anchors: list[tuple[Any, str]] = []
     for a in root.css("a[href], img"):
         if a.tag == "img":
-            if lazy_images and (real := _real_source(a)):
-                a.attrs["src"] = real
+            if lazy_images:
+                _use_real_source(a)
             images.append(a)
             continue
         href = a.attributes.get("href")
