@@ -297,8 +297,18 @@ def split_front_matter(document: str) -> tuple[dict[str, Any], str]:
     match = _FENCE.match(document)
     if not match:
         return {}, document
+    block = match.group(1)
+    if not block.strip():
+        return {}, document[match.end() :].lstrip("\n")
+    # local import: store imports models. The archive's own blocks are read without PyYAML's constructor
+    # (pure Python); anything it is not sure of, PyYAML reads (same values either way).
+    from .store.frontmatter import read_front_matter
+
+    fast = read_front_matter(block)
+    if fast is not None:
+        return fast, document[match.end() :].lstrip("\n")
     try:
-        meta = yaml.load(match.group(1), Loader=_Loader) if match.group(1).strip() else {}
+        meta = yaml.load(block, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""

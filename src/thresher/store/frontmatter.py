@@ -1,4 +1,4 @@
-"""The archive document of an article, written without PyYAML's Python representer when that is safe.
+"""The archive document of an article, written and read without PyYAML's Python code when that is safe.
 
 ``Article.to_markdown()`` runs PyYAML's representer (pure Python, ~0.3 ms an article) before libyaml
 emits. Front matter is a flat mapping of strings, datetimes, ints and lists of strings or of small
@@ -7,13 +7,20 @@ a string is a plain scalar when libyaml's own analysis allows it and the YAML re
 as a string, otherwise single-quoted. Anything outside that (line breaks, tabs, control or unusual
 characters, another value type) falls back to ``Article.to_markdown()`` for the whole document, so
 the output is byte-for-byte the same either way (tested against PyYAML on random strings).
+
+Reading back is the inverse, for ``split_front_matter`` (``Article.from_markdown``, ``reindex``): PyYAML's
+constructor is pure Python even over libyaml's parser (~1/3 of a reindex). :func:`read_front_matter`
+knows only the lines the writer above emits, and accepts a block only when writing what it read gives
+that very text again. The writer gives what PyYAML's emitter gives, and PyYAML reads what it wrote back
+as the same values, so PyYAML would read the same dict; any other block (comments, flow style, anchors,
+other quoting, a key twice ...) is left to PyYAML.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from yaml.nodes import ScalarNode
@@ -21,7 +28,7 @@ from yaml.resolver import Resolver
 
 from ..models import Article, format_datetime
 
-__all__ = ["render_document"]
+__all__ = ["read_front_matter", "render_document"]
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -123,3 +130,93 @@ def render_document(article: Article) -> str:
         head += "\n"
     body = article.markdown.strip("\n")
     return f"---\n{head}---\n\n{body}\n" if body else f"---\n{head}---\n"
+
+
+# A line of the writer's mappings: an ASCII identifier key (no longer than any front-matter key needs;
+# libyaml writes keys over 128 characters as complex keys), then the value or nothing (a list follows).
+_ENTRY = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,63}):(?: (.*))?")
+_INT = re.compile(r"-?[0-9]+")
+_STAMP = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{3}))?Z")
+_NUMERIC_FIRST = frozenset("-0123456789")
+_UNKNOWN = object()
+
+
+def _read_scalar(raw: str) -> Any:
+    """The value ``raw`` stands for if the writer wrote it (checked by the caller), else ``_UNKNOWN``."""
+    first = raw[:1]
+    if first == "'":
+        return raw[1:-1].replace("''", "'") if len(raw) > 1 and raw[-1] == "'" else _UNKNOWN
+    if first not in _NUMERIC_FIRST or not first:
+        return raw
+    if _INT.fullmatch(raw):
+        try:
+            return int(raw)
+        except ValueError:  # more digits than int() converts
+            return _UNKNOWN
+    stamp = _STAMP.fullmatch(raw)
+    if stamp:
+        y, mo, d, h, mi, sec, ms = stamp.groups()
+        try:
+            micro = int(ms) * 1000 if ms else 0
+            return datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec), micro, tzinfo=UTC)
+        except ValueError:
+            return _UNKNOWN
+    return raw
+
+
+def _read_entry(line: str, into: dict[str, Any]) -> str | None:
+    """Add ``key: value`` to ``into``; the key, or None when the line is not one (``key:`` adds nothing)."""
+    entry = _ENTRY.fullmatch(line)
+    if entry is None:
+        return None
+    key, raw = entry.groups()
+    # the key must read back as that string (not yes, null, ...) and come once
+    if key in into or _scalar(key) != key:
+        return None
+    if raw is not None:
+        value = _read_scalar(raw)
+        if value is _UNKNOWN:
+            return None
+        into[key] = value
+    return str(key)
+
+
+def read_front_matter(text: str) -> dict[str, Any] | None:
+    """The front matter ``text`` (between the fences, no final newline) as PyYAML reads it, or None.
+
+    None means "not sure": the block is not exactly what :func:`render_document` writes for the values
+    read, and only PyYAML can tell what it holds.
+    """
+    meta: dict[str, Any] = {}
+    lines = text.split("\n")
+    count = len(lines)
+    i = 0
+    while i < count:
+        key = _read_entry(lines[i], meta)
+        i += 1
+        if key is None:
+            return None
+        if key in meta:
+            continue
+        items: list[Any] = []
+        while i < count and lines[i][:2] == "- ":
+            line = lines[i][2:]
+            i += 1
+            if _ENTRY.fullmatch(line) is None:  # "- value"
+                value = _read_scalar(line)
+                if value is _UNKNOWN:
+                    return None
+                items.append(value)
+                continue
+            # "- key: value", then "  key: value" lines: a mapping (of values, never of lists)
+            item: dict[str, Any] = {}
+            if _read_entry(line, item) not in item:
+                return None
+            while i < count and lines[i][:2] == "  ":
+                if _read_entry(lines[i][2:], item) not in item:
+                    return None
+                i += 1
+            items.append(item)
+        meta[key] = items
+    # the check that makes it exact: writing these values gives this very text
+    return meta if _mapping(meta, "") == text else None
