@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from thresher.errors import PostError
-from thresher.models import _FENCE, FRONT_MATTER_KEYS, _Loader, split_front_matter
+from thresher.models import FRONT_MATTER_KEYS, _front_matter_block, _Loader, split_front_matter
 from thresher.store.frontmatter import _mapping, read_front_matter, render_document
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
+# the one regex split_front_matter found the block with before (now: the opening, then the closing line)
+_FENCE = re.compile(
+    r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M
+)
 
 _TRICKY = "#,[]{}&*!|>'\"%@`?:-.~ \t\n\r\x00\x07\x7f\x85\xa0\u2028\u2029\ufeff\ufffeé—’😀0123456789eExX+_T Z"
 _WORDS = [
@@ -98,7 +103,7 @@ def _same(fast: Any, slow: Any) -> bool:
 
 
 def _pyyaml_split(document: str) -> tuple[dict[str, Any], str]:
-    """split_front_matter as it was with PyYAML alone."""
+    """split_front_matter as it was: one regex for the block, PyYAML alone for what it holds."""
     match = _FENCE.match(document)
     if not match:
         return {}, document
@@ -324,3 +329,31 @@ def test_every_fixture_document_is_read_fast(page: Path) -> None:
     fast = read_front_matter(match.group(1))
     assert fast is not None
     assert _same(fast, yaml.load(match.group(1), Loader=_Loader))
+
+
+_PIECES = [
+    "---",
+    "...",
+    "--- ",
+    "---\t",
+    "----",
+    "...x",
+    " ---",
+    "\ufeff",
+    "\r\n",
+    "\n",
+    "\n\n",
+    "\r",
+    "a",
+    "t: x",
+    "",
+]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_PIECES), max_size=12))
+def test_the_block_ends_where_the_one_regex_ended_it(pieces: list[str]) -> None:
+    for document in ("".join(pieces), "---\n" + "".join(pieces), "\ufeff---\r\n" + "".join(pieces)):
+        match = _FENCE.match(document)
+        assert _front_matter_block(document) == (None if match is None else (match.group(1), match.end()))
+        assert _split(document) == _reference(document)
