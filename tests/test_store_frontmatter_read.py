@@ -278,6 +278,8 @@ def test_any_block_reads_as_pyyaml_reads_it_or_is_left_to_pyyaml(text: str) -> N
         ("title: 'a'b'", False),
         ("date: 2024-01-02T03:04:05.000Z", False),
         ("word_count: 007", False),
+        ("title: 08", True),
+        ("title: 2024-01-02T03:04:05", False),
         ("tags:", False),
         ("title: |\n  two\n  lines", False),
     ],

@@ -132,9 +132,6 @@ def render_document(article: Article) -> str:
     return f"---\n{head}---\n\n{body}\n" if body else f"---\n{head}---\n"
 
 
-# A line of the writer's mappings: an ASCII identifier key (no longer than any front-matter key needs;
-# libyaml writes keys over 128 characters as complex keys), then the value or nothing (a list follows).
-_ENTRY = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,63}):(?: (.*))?")
 _INT = re.compile(r"-?[0-9]+")
 _STAMP = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{3}))?Z")
 _NUMERIC_FIRST = frozenset("-0123456789")
@@ -142,7 +139,11 @@ _UNKNOWN = object()
 
 
 def _read_scalar(raw: str) -> Any:
-    """The value ``raw`` stands for if the writer wrote it (checked by the caller), else ``_UNKNOWN``."""
+    """The value ``raw`` stands for if the writer wrote it (the caller checks), else ``_UNKNOWN``.
+
+    Digits are an int, and a timestamp a datetime, only when that is how the writer writes that int or
+    datetime; otherwise they can only be a plain string (``08``), or nothing the writer writes (``-0``).
+    """
     first = raw[:1]
     if first == "'":
         return raw[1:-1].replace("''", "'") if len(raw) > 1 and raw[-1] == "'" else _UNKNOWN
@@ -150,73 +151,86 @@ def _read_scalar(raw: str) -> Any:
         return raw
     if _INT.fullmatch(raw):
         try:
-            return int(raw)
+            number = int(raw)
         except ValueError:  # more digits than int() converts
             return _UNKNOWN
+        return number if str(number) == raw else raw
     stamp = _STAMP.fullmatch(raw)
     if stamp:
         y, mo, d, h, mi, sec, ms = stamp.groups()
         try:
             micro = int(ms) * 1000 if ms else 0
-            return datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec), micro, tzinfo=UTC)
+            when = datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec), micro, tzinfo=UTC)
         except ValueError:
             return _UNKNOWN
+        return when if format_datetime(when) == raw else raw
     return raw
 
 
-def _read_entry(line: str, into: dict[str, Any]) -> str | None:
-    """Add ``key: value`` to ``into``; the key, or None when the line is not one (``key:`` adds nothing)."""
-    entry = _ENTRY.fullmatch(line)
-    if entry is None:
+def _entry(line: str) -> tuple[str, str | None] | None:
+    """``key: value`` as (key, raw value), ``key:`` as (key, None), None for any other line.
+
+    The key is what the writer allows (an ASCII identifier) that also reads back as that string (not yes,
+    null, ...), and no longer than front matter needs: libyaml writes keys over 128 characters as complex
+    keys (``? key``).
+    """
+    colon = line.find(":")
+    if colon < 1 or colon > 64:
         return None
-    key, raw = entry.groups()
-    # the key must read back as that string (not yes, null, ...) and come once
-    if key in into or _scalar(key) != key:
+    key = line[:colon]
+    if not key.isascii() or not key.isidentifier() or _scalar(key) != key:
         return None
-    if raw is not None:
-        value = _read_scalar(raw)
-        if value is _UNKNOWN:
-            return None
-        into[key] = value
-    return str(key)
+    if colon + 1 == len(line):
+        return key, None
+    if line[colon + 1] != " ":
+        return None
+    return key, line[colon + 2 :]
 
 
 def read_front_matter(text: str) -> dict[str, Any] | None:
     """The front matter ``text`` (between the fences, no final newline) as PyYAML reads it, or None.
 
     None means "not sure": the block is not exactly what :func:`render_document` writes for the values
-    read, and only PyYAML can tell what it holds.
+    read, and only PyYAML can tell what it holds. Every value is written again with the writer's own
+    :func:`_value` and must give the text it was read from, so the whole block is what :func:`_mapping`
+    writes for the dict returned.
     """
     meta: dict[str, Any] = {}
     lines = text.split("\n")
     count = len(lines)
     i = 0
     while i < count:
-        key = _read_entry(lines[i], meta)
+        entry = _entry(lines[i])
         i += 1
-        if key is None:
+        if entry is None or entry[0] in meta:
             return None
-        if key in meta:
+        key, raw = entry
+        if raw is not None:  # key: value
+            value = _read_scalar(raw)
+            if _value(value, "") != " " + raw:
+                return None
+            meta[key] = value
             continue
+        # key:, then "- value" lines, or "- key: value" lines each followed by "  key: value" lines
+        first = i
         items: list[Any] = []
         while i < count and lines[i][:2] == "- ":
             line = lines[i][2:]
             i += 1
-            if _ENTRY.fullmatch(line) is None:  # "- value"
-                value = _read_scalar(line)
-                if value is _UNKNOWN:
-                    return None
-                items.append(value)
+            head = _entry(line)
+            if head is None or head[1] is None:
+                items.append(_read_scalar(line))
                 continue
-            # "- key: value", then "  key: value" lines: a mapping (of values, never of lists)
-            item: dict[str, Any] = {}
-            if _read_entry(line, item) not in item:
-                return None
+            item = {head[0]: _read_scalar(head[1])}
             while i < count and lines[i][:2] == "  ":
-                if _read_entry(lines[i][2:], item) not in item:
+                nested = _entry(lines[i][2:])
+                if nested is None or nested[1] is None or nested[0] in item:
                     return None
+                item[nested[0]] = _read_scalar(nested[1])
                 i += 1
             items.append(item)
+        # an empty list, an unknown value or a list in a mapping writes as None
+        if _value(items, "") != "\n" + "\n".join(lines[first:i]):
+            return None
         meta[key] = items
-    # the check that makes it exact: writing these values gives this very text
-    return meta if _mapping(meta, "") == text else None
+    return meta
