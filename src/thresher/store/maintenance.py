@@ -140,6 +140,12 @@ def rebuild_index(root: Path) -> dict[str, int]:
     the old index in place. A damaged or foreign old index is kept as ``index.db.damaged-<time>``, never
     overwritten. History (first_seen, versions, WARC references) is carried over from a readable old index.
 
+    Rows go in :data:`REINDEX_BATCH` files a statement. A file whose URL an earlier file (sorted) already
+    claimed is written alone, after everything before it, so the outcome is the one of a row at a time:
+    the later file's ``articles`` row; with an old row its tags, categories and links replace the earlier
+    file's; without one the earlier file's stay, and the later file's collide with them where both have
+    some (an ``IntegrityError``: counted failed).
+
     Returns:
         counts: ``indexed`` and ``failed``.
     """
