@@ -202,7 +202,7 @@ def test_a_batch_over_the_parameter_limit_gives_the_rows_reindex_gives(tmp_path:
         assert ("https://bulk.example/post-2/", "emoji 🙂", 0) in bulk["tags"]
         ids = "select url, id from articles order by id"
         assert [u for u, _ in archive.db.conn.execute(ids)] == [a.url for a in items]
-        archive.reindex()  # one row at a time, through write_row
+        archive.reindex()  # the rows again, from the files (test_store_reindex: as a row at a time gave)
         assert _children(archive) == bulk
         # a changed batch replaces each article's children and keeps one version per change
         changed = [_linked(n) for n in range(0, 300, 2)]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import os
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +17,7 @@ from ..models import Article, format_datetime
 from ..sqlite import sqlite3
 from ..urls import canonicalize
 from .index import INDEX_NAME, open_index
-from .rows import Existing, write_row
+from .rows import Existing, PendingRow, write_rows
 
 if TYPE_CHECKING:
     from .archive import Archive
@@ -31,6 +34,9 @@ _HISTORY_COLUMNS = (
     "warc_offset",
     "warc_length",
 )
+# articles a write_rows call when reindexing: one upsert statement (and one FTS5 segment) a batch
+REINDEX_BATCH = 2000
+_History = dict[str, tuple[Any, ...]]
 
 
 def markdown_files(root: Path) -> list[Path]:
@@ -60,7 +66,7 @@ def _old_runs(root: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
         db.conn.close()
 
 
-def _old_history(root: Path) -> tuple[dict[str, tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _old_history(root: Path) -> tuple[_History, list[tuple[Any, ...]]]:
     """Dates and WARC references per URL, and versions, from the current index when it is readable."""
     path = root / INDEX_NAME
     if not path.exists():
@@ -80,12 +86,65 @@ def _old_history(root: Path) -> tuple[dict[str, tuple[Any, ...]], list[tuple[Any
         db.conn.close()
 
 
+def _restore_last_seen(conn: sqlite3.Connection, rows: Sequence[PendingRow], history: _History) -> None:
+    """Put back the ``last_seen`` of the old index on ``rows`` (the upsert set it to now)."""
+    moved = {p.url: history[p.url][2] for p in rows if p.old is not None}
+    if moved:
+        conn.execute(
+            "update articles set last_seen = j.value from json_each(?) j where articles.url = j.key",
+            [json.dumps(moved, ensure_ascii=False)],
+        )
+
+
+def _write_one(
+    conn: sqlite3.Connection, row: PendingRow, history: _History, now: str, counts: Counter[str]
+) -> None:
+    """One article's row, as reindex wrote each row before batches; a constraint it breaks fails it."""
+    try:
+        write_rows(conn, [row], now)
+    except sqlite3.IntegrityError:
+        counts["failed"] += 1  # two files claim one URL, no old row: the later one's children collide
+        return
+    _restore_last_seen(conn, [row], history)
+    counts["indexed"] += 1
+
+
+def _write_batch(
+    conn: sqlite3.Connection, rows: list[PendingRow], history: _History, now: str, counts: Counter[str]
+) -> None:
+    """``rows`` (distinct URLs, none in the index yet) in one :func:`write_rows`.
+
+    Such rows break no constraint; should one still, the batch is undone and written a row at a time,
+    so the rows and counts are the ones one upsert per article gave.
+    """
+    if not rows:
+        return
+    conn.execute("SAVEPOINT reindex_batch")
+    try:
+        write_rows(conn, rows, now)
+    except sqlite3.IntegrityError:
+        conn.execute("ROLLBACK TO reindex_batch")
+        conn.execute("RELEASE reindex_batch")
+        for row in rows:
+            _write_one(conn, row, history, now, counts)
+        return
+    conn.execute("RELEASE reindex_batch")
+    _restore_last_seen(conn, rows, history)
+    counts["indexed"] += len(rows)
+
+
 def rebuild_index(root: Path) -> dict[str, int]:
     """Build a fresh ``index.db`` from the Markdown files, then swap it in.
 
     The new index is built beside the old one and renamed over it only when complete, so a crash leaves
     the old index in place. A damaged or foreign old index is kept as ``index.db.damaged-<time>``, never
     overwritten. History (first_seen, versions, WARC references) is carried over from a readable old index.
+
+    Rows go in :data:`REINDEX_BATCH` files a statement. A file whose URL an earlier file (sorted) already
+    claimed is written alone, after everything before it, so the outcome is the one of a row at a time:
+    the later file's ``articles`` row; with an old row its tags, categories and links replace the earlier
+    file's; without one the earlier file's stay, and the later file's collide with them where both have
+    some (an ``IntegrityError``: counted failed).
 
     Returns:
         counts: ``indexed`` and ``failed``.
@@ -105,6 +164,8 @@ def rebuild_index(root: Path) -> dict[str, int]:
     conn = db.conn
     conn.execute("BEGIN")
     try:
+        batch: list[PendingRow] = []
+        seen: set[str] = set()  # URLs with a row (or one in ``batch``)
         for path in markdown_files(root):
             rel = path.relative_to(root).as_posix()
             try:
@@ -121,14 +182,23 @@ def rebuild_index(root: Path) -> dict[str, int]:
             ref = None
             if old is not None and old[4]:
                 ref = _Ref(old[4], old[5], old[6])
-            try:
-                write_row(conn, article, url, rel, now, row, ref)
-            except sqlite3.IntegrityError:
-                counts["failed"] += 1  # two files claim one URL: the first one (sorted) wins
+            pending = PendingRow(article, url, rel, row, ref)
+            if url not in seen:
+                seen.add(url)
+                batch.append(pending)
+                if len(batch) >= REINDEX_BATCH:
+                    _write_batch(conn, batch, history, now, counts)
+                    batch = []
                 continue
-            if old is not None:
-                conn.execute("update articles set last_seen = ? where url = ?", [old[2], url])
-            counts["indexed"] += 1
+            # a second file claims a URL: after every file before it, alone, as a row at a time was
+            _write_batch(conn, batch, history, now, counts)
+            batch = []
+            found = conn.execute("select id from articles where url = ?", [url]).fetchone()
+            if row is not None and found is not None:
+                # with an old row the row's children are replaced; with none they were kept (and collide)
+                pending = PendingRow(article, url, rel, dataclasses.replace(row, id=found[0]), ref)
+            _write_one(conn, pending, history, now, counts)
+        _write_batch(conn, batch, history, now, counts)
         for url, content_hash, first_seen, replaced_at, vpath in versions:
             conn.execute(
                 "insert or ignore into versions (article_id, content_hash, first_seen, replaced_at, path) "

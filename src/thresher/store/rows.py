@@ -1,9 +1,9 @@
 """Index rows for articles: the ``articles`` row and its tags, categories, links and versions.
 
-Two writers share the row layout: :func:`write_row` (one article; ``reindex`` uses it) and
-:func:`write_rows` (many, for ``Archive.add``/``add_many``). ``write_rows`` upserts every article of a
-batch with one ``INSERT … SELECT`` from a staging table. That matters because of FTS5: each SQL
-statement that opens a statement transaction makes FTS5 flush its pending terms into a new segment
+:func:`write_rows` writes them, for ``Archive.add``/``add_many`` and for ``reindex`` (batches of files).
+It upserts every article of a batch with one ``INSERT … SELECT`` from a staging table. That matters
+because of FTS5: each SQL statement that opens a statement transaction makes FTS5 flush its pending
+terms into a new segment
 (``xSavepoint``), so one upsert per article wrote one tiny segment per article and spent most of the
 build merging them (~210 µs an article against ~55 µs with one statement per batch).
 
@@ -27,7 +27,7 @@ from ..models import Article, format_datetime
 from ..sqlite import sqlite3
 from ..urls import host_of
 
-__all__ = ["ARTICLE_COLUMNS", "Existing", "PendingRow", "write_row", "write_rows"]
+__all__ = ["ARTICLE_COLUMNS", "Existing", "PendingRow", "write_rows"]
 
 ARTICLE_COLUMNS = (
     "url",
@@ -189,24 +189,6 @@ def _links(items: Sequence[tuple[int, Article]]) -> list[tuple[int, str, int, st
 _INSERT_LINKS = "insert into links (article_id, kind, position, url, title, network) values"
 
 
-def _children(
-    conn: sqlite3.Connection, items: Sequence[tuple[int, Article]], replaced: Sequence[int]
-) -> None:
-    """Tags, categories and links of ``items``; the old ones of the ``replaced`` article ids go first."""
-    _delete_children(conn, replaced)
-    _insert_values(
-        conn,
-        "insert into tags (article_id, tag, position) values",
-        [(aid, tag, i) for aid, a in items for i, tag in enumerate(a.tags)],
-    )
-    _insert_values(
-        conn,
-        "insert into categories (article_id, category, position) values",
-        [(aid, cat, i) for aid, a in items for i, cat in enumerate(a.categories)],
-    )
-    _insert_values(conn, _INSERT_LINKS, _links(items))
-
-
 def _versions(conn: sqlite3.Connection, items: Sequence[tuple[int, PendingRow]], now: str) -> None:
     """Keep the replaced content hash of every article whose content changed."""
     _insert_values(
@@ -254,28 +236,3 @@ def write_rows(conn: sqlite3.Connection, rows: Sequence[PendingRow], now: str) -
     )
     _versions(conn, list(zip(ordered, rows, strict=True)), now)
     return ordered
-
-
-def write_row(
-    conn: sqlite3.Connection,
-    article: Article,
-    url: str,
-    rel: str,
-    now: str,
-    old: Existing | None,
-    ref: WarcLocation | None,
-) -> int:
-    """Insert or update one article's row and its tags, categories and links (no versions); its id."""
-    values = _values(article, url, rel, now, old, ref)
-    columns = [c for c, v in zip(ARTICLE_COLUMNS, values, strict=True) if c not in _WARC_COLUMNS or ref]
-    params = [v for c, v in zip(ARTICLE_COLUMNS, values, strict=True) if c not in _WARC_COLUMNS or ref]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("url", "first_seen"))
-    article_id = int(
-        conn.execute(
-            f"insert into articles ({', '.join(columns)}) values ({', '.join('?' * len(columns))}) "
-            f"on conflict(url) do update set {updates} returning id",
-            params,
-        ).fetchone()[0]
-    )
-    _children(conn, [(article_id, article)], [article_id] if old is not None else [])
-    return article_id
