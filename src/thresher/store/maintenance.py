@@ -17,6 +17,7 @@ from ..models import Article, format_datetime
 from ..sqlite import sqlite3
 from ..urls import canonicalize
 from .index import INDEX_NAME, open_index
+from .paths import article_path
 from .rows import Existing, PendingRow, write_rows
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def _old_history(root: Path) -> tuple[_History, list[tuple[Any, ...]]]:
 
 def _restore_last_seen(conn: sqlite3.Connection, rows: Sequence[PendingRow], history: _History) -> None:
     """Put back the ``last_seen`` of the old index on ``rows`` (the upsert set it to now)."""
-    moved = {p.url: history[p.url][2] for p in rows if p.old is not None}
+    moved = {p.url: history[p.url][2] for p in rows if p.url in history}
     if moved:
         conn.execute(
             "update articles set last_seen = j.value from json_each(?) j where articles.url = j.key",
@@ -103,7 +104,7 @@ def _write_one(
     try:
         write_rows(conn, [row], now)
     except sqlite3.IntegrityError:
-        counts["failed"] += 1  # two files claim one URL, no old row: the later one's children collide
+        counts["failed"] += 1
         return
     _restore_last_seen(conn, [row], history)
     counts["indexed"] += 1
@@ -140,11 +141,10 @@ def rebuild_index(root: Path) -> dict[str, int]:
     the old index in place. A damaged or foreign old index is kept as ``index.db.damaged-<time>``, never
     overwritten. History (first_seen, versions, WARC references) is carried over from a readable old index.
 
-    Rows go in :data:`REINDEX_BATCH` files a statement. A file whose URL an earlier file (sorted) already
-    claimed is written alone, after everything before it, so the outcome is the one of a row at a time:
-    the later file's ``articles`` row; with an old row its tags, categories and links replace the earlier
-    file's; without one the earlier file's stay, and the later file's collide with them where both have
-    some (an ``IntegrityError``: counted failed).
+    Rows go in :data:`REINDEX_BATCH` files a statement. One file gives a URL its row, with its tags,
+    categories and links: the file at the URL's own path (where the archive writes it) when it is one of
+    them, else the first in sorted order. Any other file claiming that URL counts as failed (``thresher
+    doctor`` lists it as a file without its row).
 
     Returns:
         counts: ``indexed`` and ``failed``.
@@ -165,7 +165,7 @@ def rebuild_index(root: Path) -> dict[str, int]:
     conn.execute("BEGIN")
     try:
         batch: list[PendingRow] = []
-        seen: set[str] = set()  # URLs with a row (or one in ``batch``)
+        claimed: dict[str, str] = {}  # URL -> the file its row comes from
         for path in markdown_files(root):
             rel = path.relative_to(root).as_posix()
             try:
@@ -182,22 +182,31 @@ def rebuild_index(root: Path) -> dict[str, int]:
             ref = None
             if old is not None and old[4]:
                 ref = _Ref(old[4], old[5], old[6])
-            pending = PendingRow(article, url, rel, row, ref)
-            if url not in seen:
-                seen.add(url)
-                batch.append(pending)
+            holder = claimed.get(url)
+            if holder is None:
+                claimed[url] = rel
+                batch.append(PendingRow(article, url, rel, row, ref))
                 if len(batch) >= REINDEX_BATCH:
                     _write_batch(conn, batch, history, now, counts)
                     batch = []
                 continue
-            # a second file claims a URL: after every file before it, alone, as a row at a time was
+            # a second file claims the URL: one of the two is not indexed
+            counts["failed"] += 1
+            own = str(article_path(url))
+            if rel != own or holder == own:
+                continue
+            # this one is at the URL's own path: its row, tags, categories and links replace the other's
             _write_batch(conn, batch, history, now, counts)
             batch = []
             found = conn.execute("select id from articles where url = ?", [url]).fetchone()
-            if row is not None and found is not None:
-                # with an old row the row's children are replaced; with none they were kept (and collide)
-                pending = PendingRow(article, url, rel, dataclasses.replace(row, id=found[0]), ref)
-            _write_one(conn, pending, history, now, counts)
+            if found is None:  # the other file's row was never written
+                counts["failed"] -= 1
+            else:
+                counts["indexed"] -= 1
+                replaced = row or Existing(0, article.content_hash, rel, now, now)
+                row = dataclasses.replace(replaced, id=found[0])
+            claimed[url] = rel
+            _write_one(conn, PendingRow(article, url, rel, row, ref), history, now, counts)
         _write_batch(conn, batch, history, now, counts)
         for url, content_hash, first_seen, replaced_at, vpath in versions:
             conn.execute(
