@@ -137,6 +137,13 @@ def test_clean_writes_atomically(tmp_path: Path) -> None:
     code, _, err = run("clean", str(post), "-o", str(out))
     assert code == 2 and "front matter" in err
     assert out.read_text(encoding="utf-8") == cleaned
+    # a value YAML cannot construct (30 February): the same one-line error, no traceback
+    post.write_text("---\ntitle: Hello\ndate: 2024-02-30T03:04:05Z\n---\nbody\n", encoding="utf-8")
+    code, _, err = run("clean", str(post), "-o", str(out))
+    assert (
+        code == 2 and "front matter" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    )
+    assert out.read_text(encoding="utf-8") == cleaned
     assert os.listdir(tmp_path).count("clean.md") == 1
 
 

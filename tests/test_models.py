@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from thresher.errors import PostError
 from thresher.models import FRONT_MATTER_KEYS, AffiliateLink, Article, Link, content_hash, split_front_matter
 
 
@@ -88,3 +90,13 @@ def test_front_matter_round_trips(
     assert back.also_read == [Link(url=u, title=t) for u, t in links]
     assert back.published == when
     assert isinstance(yaml.safe_load(yaml.safe_dump(meta)), dict)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2024-02-30T03:04:05Z", "2024-13-01", "!!int zz", "!!float zz", "!!timestamp zz"],
+)
+def test_a_value_yaml_cannot_construct_is_a_post_error(value: str) -> None:
+    # PyYAML's constructors raise ValueError or AttributeError on these, not a YAMLError
+    with pytest.raises(PostError, match="invalid value in YAML front matter"):
+        split_front_matter(f"---\ntitle: T\ndate: {value}\n---\nbody\n")

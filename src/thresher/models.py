@@ -311,7 +311,8 @@ def split_front_matter(document: str) -> tuple[dict[str, Any], str]:
     """Split a Markdown post into (front matter, body). A post without front matter has ``{}``.
 
     Raises:
-        PostError: the front matter is not valid YAML or not a mapping.
+        PostError: the front matter is not valid YAML, holds a value YAML cannot construct (a 30 February),
+            or is not a mapping.
     """
     found = _front_matter_block(document)
     if found is None:
@@ -332,6 +333,9 @@ def split_front_matter(document: str) -> tuple[dict[str, Any], str]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
         raise PostError(f"invalid YAML front matter{where}") from exc
+    except Exception as exc:  # PyYAML's constructors raise whatever they hit on a bad value
+        # 2024-02-30 as a timestamp, "!!int zz", "!!timestamp zz": ValueError, AttributeError, ...
+        raise PostError(f"invalid value in YAML front matter ({exc})") from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
