@@ -103,7 +103,8 @@ def _same(fast: Any, slow: Any) -> bool:
 
 
 def _pyyaml_split(document: str) -> tuple[dict[str, Any], str]:
-    """split_front_matter as it was: one regex for the block, PyYAML alone for what it holds."""
+    """split_front_matter with PyYAML alone: one regex for the block, PyYAML for what it holds, and any
+    error PyYAML raises a PostError."""
     match = _FENCE.match(document)
     if not match:
         return {}, document
@@ -113,6 +114,8 @@ def _pyyaml_split(document: str) -> tuple[dict[str, Any], str]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
         raise PostError(f"invalid YAML front matter{where}") from exc
+    except Exception as exc:
+        raise PostError(f"invalid value in YAML front matter ({exc})") from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -123,7 +126,7 @@ def _pyyaml_split(document: str) -> tuple[dict[str, Any], str]:
 def _split(document: str) -> tuple[Any, ...]:
     try:
         meta, body = split_front_matter(document)
-    except Exception as exc:  # PostError, or what PyYAML lets through (ValueError)
+    except Exception as exc:  # PostError, or anything else that escapes (the test then fails)
         return (type(exc).__name__, str(exc))
     return (repr(meta), meta, body)
 
