@@ -3,9 +3,8 @@
 :func:`write_rows` writes them, for ``Archive.add``/``add_many`` and for ``reindex`` (batches of files).
 It upserts every article of a batch with one ``INSERT … SELECT`` from a staging table. That matters
 because of FTS5: each SQL statement that opens a statement transaction makes FTS5 flush its pending
-terms into a new segment
-(``xSavepoint``), so one upsert per article wrote one tiny segment per article and spent most of the
-build merging them (~210 µs an article against ~55 µs with one statement per batch).
+terms into a new segment (``xSavepoint``), so one upsert per article wrote one tiny segment per article
+and spent most of the build merging them (~210 µs an article against ~55 µs with one statement per batch).
 
 ``write_rows`` also runs few statements per batch rather than one step per row (multi-row ``VALUES``,
 ``json_each`` over the staged tag and category arrays, one aggregate for the new ids). Python's sqlite3
@@ -165,14 +164,10 @@ def _insert_values(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[
         conn.execute(f"{head} {', '.join([marks] * len(chunk))}", list(itertools.chain.from_iterable(chunk)))
 
 
-def _ids_json(ids: Sequence[int]) -> str:
-    return "[" + ",".join(map(str, ids)) + "]"
-
-
 def _delete_children(conn: sqlite3.Connection, replaced: Sequence[int]) -> None:
     """Drop the tags, categories and links of the ``replaced`` article ids."""
     if replaced:
-        ids = _ids_json(replaced)
+        ids = json.dumps(list(replaced))
         for table in ("tags", "categories", "links"):
             conn.execute(f"delete from {table} where article_id in (select value from json_each(?))", [ids])
 
