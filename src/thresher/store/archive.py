@@ -289,7 +289,7 @@ class Archive:
             fresh = self._decide(conn, plan.prepared, plan.now)
             self._write_files(fresh.files)
             plan.redo(fresh)
-        self._write_index(conn, plan.pending, plan.unchanged, plan.now)
+        self._write_index(conn, plan)
 
     def _land_ahead(self) -> list[AddResult]:
         """Write the rows of the batch add_many has in flight (if any) and commit; its results."""
@@ -378,7 +378,7 @@ class Archive:
         """Write the plan's files and rows inside the caller's transaction; its results."""
         if len(plan.files) < _FILE_THREAD_MIN:
             self._write_files(plan.files)
-            self._write_index(conn, plan.pending, plan.unchanged, plan.now)
+            self._write_index(conn, plan)
         else:
             # The files are written on the file thread while the rows go into the index here: FTS5 and
             # the file system calls release the GIL, so on two cores the two overlap (a third less time
@@ -386,7 +386,7 @@ class Archive:
             # contract is the one of writing them first: files, then the rows that point at them.
             plan.writing = self._files_executor().submit(self._write_files, plan.files)
             try:
-                self._write_index(conn, plan.pending, plan.unchanged, plan.now)
+                self._write_index(conn, plan)
             except BaseException:
                 with contextlib.suppress(Exception):
                     self._wait(plan)  # let the thread finish before the rollback; its error is secondary
@@ -409,14 +409,13 @@ class Archive:
                 raise StoreError(f"cannot write {target}: {exc}") from exc
 
     @staticmethod
-    def _write_index(
-        conn: sqlite3.Connection, pending: list[PendingRow], unchanged: list[int], now: str
-    ) -> None:
-        write_rows(conn, pending, now)
-        if unchanged:  # one statement, not one step a row (see rows.py)
+    def _write_index(conn: sqlite3.Connection, plan: _Plan) -> None:
+        """The plan's rows, and the new ``last_seen`` of its unchanged articles."""
+        write_rows(conn, plan.pending, plan.now)
+        if plan.unchanged:  # one statement, not one step a row (see rows.py)
             conn.execute(
                 "update articles set last_seen = ? where id in (select value from json_each(?))",
-                [now, json.dumps(unchanged)],
+                [plan.now, json.dumps(plan.unchanged)],
             )
 
     def _target(self, rel: str) -> Path:
