@@ -190,19 +190,18 @@ def rebuild_index(root: Path) -> dict[str, int]:
                     _write_batch(conn, batch, history, now, counts)
                     batch = []
                 continue
-            # a second file claims the URL: one of the two is not indexed
-            counts["failed"] += 1
+            # a second file claims the URL: the earlier claim stays, unless this file is at the URL's own path
             own = str(article_path(url))
             if rel != own or holder == own:
+                counts["failed"] += 1
                 continue
-            # this one is at the URL's own path: its row, tags, categories and links replace the other's
+            # its row, tags, categories and links replace the other file's, which is then the one not indexed
             _write_batch(conn, batch, history, now, counts)
             batch = []
             found = conn.execute("select id from articles where url = ?", [url]).fetchone()
-            if found is None:  # the other file's row was never written
-                counts["failed"] -= 1
-            else:
+            if found is not None:  # (None: the other file's row was never written, and counted failed)
                 counts["indexed"] -= 1
+                counts["failed"] += 1
                 replaced = row or Existing(0, article.content_hash, rel, now, now)
                 row = dataclasses.replace(replaced, id=found[0])
             claimed[url] = rel
