@@ -318,15 +318,16 @@ def split_front_matter(document: str) -> tuple[dict[str, Any], str]:
     if found is None:
         return {}, document
     block, body = found
+    rest = document[body:].lstrip("\n")
     if not block.strip():
-        return {}, document[body:].lstrip("\n")
+        return {}, rest
     # local import: store imports models. The archive's own blocks are read without PyYAML's constructor
     # (pure Python); anything it is not sure of, PyYAML reads (same values either way).
     from .store.frontmatter import read_front_matter
 
     fast = read_front_matter(block)
     if fast is not None:
-        return fast, document[body:].lstrip("\n")
+        return fast, rest
     try:
         meta = yaml.load(block, Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -340,7 +341,7 @@ def split_front_matter(document: str) -> tuple[dict[str, Any], str]:
         meta = {}
     if not isinstance(meta, dict):
         raise PostError("front matter is not a mapping of keys to values")
-    return meta, document[body:].lstrip("\n")
+    return meta, rest
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
